@@ -1,0 +1,114 @@
+// A planned graph: ops resolved from plugins, attributes checked against their schemas, nodes
+// in topological order, shapes inferred, parameters declared. After allocate() every buffer
+// exists for the largest batch and a training step (forward, backward) allocates nothing.
+#pragma once
+
+#include <gradflow/graph_spec.hpp>
+#include <gradflow/registry.hpp>
+#include <gradflow/tensor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+// A graph input or a node output.
+struct Value {
+  std::string name;
+  std::vector<int64_t> shape;  // per sample
+  bool batched = true;
+  int producer = -1;  // node index, -1 for a graph input
+  std::vector<int> consumers;
+  bool needs_grad = false;
+  Tensor data;
+  Tensor grad;
+  const float* external = nullptr;  // a graph input read in place from the data set
+  const float* current() const { return external ? external : data.data(); }
+};
+
+struct Parameter {
+  std::string name;  // "<node>.<param>", the name in checkpoints
+  int node = -1;
+  std::vector<int64_t> shape;
+  gf_init init{};
+  Tensor value;
+  Tensor grad;
+};
+
+struct PlannedNode {
+  const NodeSpec* spec = nullptr;
+  const OpEntry* op = nullptr;
+  void* instance = nullptr;
+  std::vector<int> inputs;  // value indices
+  int output = -1;          // value index
+  std::vector<int> params;  // parameter indices
+  bool in_backward = false;
+  // Softmax feeding CrossEntropy: CE writes (p * sum(y) - y) / B straight into the logits'
+  // gradient and the Softmax's own backward is skipped.
+  int fused_softmax = -1;    // on a CrossEntropy node: the Softmax node it fuses with
+  bool fused_away = false;   // on that Softmax node
+
+  // Views handed to the plugin, built once; only batch sizes and input pointers change.
+  std::vector<gf_tensor> in_views, param_views, in_grad_views, param_grad_views;
+  gf_tensor out_view{}, out_grad_view{};
+};
+
+struct PlanOptions {
+  // Graph inputs whose gradient is wanted (for the finite-difference check).
+  std::vector<std::string> input_grads;
+};
+
+class Model {
+ public:
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Stages two to four: ops and attributes, order (cycles), shapes. Throws InputError with
+  // every problem of the first stage that has any.
+  static std::unique_ptr<Model> plan(const GraphSpec& spec, const OpRegistry& registry,
+                                     const PlanOptions& options = {});
+
+  // Buffers for up to max_batch samples; calls each op's reserve(). Call before forward().
+  void allocate(int64_t max_batch);
+  int64_t max_batch() const { return max_batch_; }
+
+  // Draws every parameter from its init, with a generator seeded by (seed, parameter name):
+  // the same seed gives the same weights whatever the order of the file's nodes.
+  void init_parameters(uint64_t seed);
+
+  void forward(int64_t batch);
+  // Zeroes gradients, seeds each loss with its weight and runs the nodes in exact reverse.
+  void backward(int64_t batch);
+  double loss() const;  // weighted sum of the loss nodes after forward()
+  // Index of the first node (in execution order) whose output is not finite, or -1.
+  int first_non_finite_node(int64_t batch) const;
+
+  const GraphSpec& spec() const { return spec_; }
+  const std::vector<Value>& values() const { return values_; }
+  std::vector<Value>& values() { return values_; }
+  const std::vector<PlannedNode>& nodes() const { return nodes_; }  // execution order
+  std::vector<Parameter>& parameters() { return params_; }
+  const std::vector<Parameter>& parameters() const { return params_; }
+  int value_index(const std::string& name) const;
+  int input_value(const std::string& name) const;  // value index of a graph input, or -1
+  int predict_value() const { return predict_; }
+  const std::vector<std::pair<int, double>>& loss_terms() const { return losses_; }
+
+ private:
+  Model(const GraphSpec& spec);
+  void run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const;
+  void refresh_views(PlannedNode& node, int64_t batch);
+
+  GraphSpec spec_;
+  std::vector<Value> values_;
+  std::vector<PlannedNode> nodes_;
+  std::vector<Parameter> params_;
+  std::vector<std::pair<int, double>> losses_;  // value index, weight
+  int predict_ = -1;
+  int64_t max_batch_ = 0;
+};
+
+}  // namespace gradflow

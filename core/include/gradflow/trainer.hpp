@@ -1,0 +1,47 @@
+// The training loop of graph-runner: seeded shuffling, mini-batch / online / full-batch SGD,
+// per-epoch evaluation, and the run folder (metrics.csv, curves.svg, model.safetensors,
+// checkpoint.safetensors, decision.svg for 2-D inputs).
+#pragma once
+
+#include <gradflow/dataset.hpp>
+#include <gradflow/graph_spec.hpp>
+#include <gradflow/plots.hpp>
+#include <gradflow/registry.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+struct TrainOptions {
+  std::optional<int64_t> epochs;
+  std::optional<int64_t> batch_size;  // 0 = full
+  std::optional<double> lr;
+  std::optional<uint64_t> seed;
+  std::string out_dir;  // empty = runs/<graph name>
+  std::string resume;   // checkpoint to continue from
+  int threads = 1;
+  bool progress = false;  // draw a progress bar on stderr
+};
+
+struct TrainReport {
+  std::vector<EpochMetrics> history;
+  bool interrupted = false;
+  std::string out_dir;
+};
+
+// Thrown when the loss stops being finite; the message names epoch, step and node.
+struct NumericFault : InputError {
+  using InputError::InputError;
+};
+
+TrainReport train(const GraphSpec& spec, const OpRegistry& registry, const TrainOptions& options,
+                  std::ostream& out, std::ostream& log);
+
+// Applies --threads to OpenBLAS.
+void set_thread_count(int threads);
+
+}  // namespace gradflow

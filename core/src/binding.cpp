@@ -1,0 +1,115 @@
+#include <gradflow/binding.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace gradflow {
+
+std::vector<Binding> bind_inputs(const Model& model, const Dataset& data,
+                                 const std::map<std::string, std::string>& bind) {
+  DiagnosticList diags;
+  std::vector<Binding> out;
+  const GraphSpec& spec = model.spec();
+  for (const auto& input : spec.inputs) {
+    auto it = bind.find(input.name);
+    std::string field = it != bind.end() ? it->second : input.name;
+    Binding b;
+    b.value = model.input_value(input.name);
+    std::vector<int64_t> expected;
+    if (field == "x") {
+      b.field = Field::kFeatures;
+      expected = data.train.feature_shape;
+    } else if (field == "y") {
+      b.field = Field::kOneHot;
+      expected = {data.classes};
+    } else if (field == "label") {
+      b.field = Field::kLabel;
+      expected = {1};
+    } else {
+      diags.error(input.where, "graph input '" + input.name + "' has no data field to read: " +
+                                   "name it x, y or label, or map it with train.data.bind");
+      continue;
+    }
+    auto total = [](const std::vector<int64_t>& s) {
+      return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>());
+    };
+    if (total(expected) != total(input.shape) ||
+        (input.shape.size() == expected.size() && input.shape != expected)) {
+      diags.error(input.where, "graph input '" + input.name + "' has shape " +
+                                   shape_to_string(input.shape) + " but data set '" + data.name +
+                                   "' gives " + field + " of shape " + shape_to_string(expected));
+      continue;
+    }
+    out.push_back(b);
+  }
+  diags.throw_if_any();
+  return out;
+}
+
+void load_batch(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                int64_t classes, const int64_t* order, int64_t count) {
+  const int64_t features = split.feature_size();
+  bool consecutive = true;
+  for (int64_t i = 1; i < count && consecutive; ++i) consecutive = order[i] == order[0] + i;
+  for (const Binding& b : bindings) {
+    Value& v = model.values()[b.value];
+    v.external = nullptr;
+    float* dst = v.data.data();
+    switch (b.field) {
+      case Field::kFeatures:
+        if (consecutive) {
+          v.external = split.x.data() + order[0] * features;
+          break;
+        }
+        for (int64_t i = 0; i < count; ++i)
+          std::copy_n(split.x.data() + order[i] * features, features, dst + i * features);
+        break;
+      case Field::kOneHot:
+        std::fill_n(dst, count * classes, 0.0f);
+        for (int64_t i = 0; i < count; ++i) dst[i * classes + split.labels[order[i]]] = 1.0f;
+        break;
+      case Field::kLabel:
+        for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(split.labels[order[i]]);
+        break;
+    }
+  }
+}
+
+int32_t predicted_class(const Model& model, int64_t row) {
+  const Value& v = model.values()[model.predict_value()];
+  int64_t k = v.data.sample_size();
+  const float* p = v.data.data() + row * k;
+  return static_cast<int32_t>(std::max_element(p, p + k) - p);
+}
+
+Evaluation evaluate(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                    int64_t classes, bool with_confusion) {
+  Evaluation e;
+  if (with_confusion) e.confusion.assign(static_cast<size_t>(classes * classes), 0);
+  std::vector<int64_t> order(static_cast<size_t>(split.size));
+  std::iota(order.begin(), order.end(), 0);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  const bool has_predict = model.predict_value() >= 0;
+  for (int64_t begin = 0; begin < split.size; begin += model.max_batch()) {
+    int64_t count = std::min(model.max_batch(), split.size - begin);
+    load_batch(model, bindings, split, classes, order.data() + begin, count);
+    model.forward(count);
+    loss_sum += model.loss() * static_cast<double>(count);
+    if (!has_predict) continue;
+    for (int64_t r = 0; r < count; ++r) {
+      int32_t guess = predicted_class(model, r);
+      int32_t truth = split.labels[begin + r];
+      correct += guess == truth;
+      if (with_confusion && guess < classes) e.confusion[truth * classes + guess]++;
+    }
+  }
+  double n = static_cast<double>(std::max<int64_t>(split.size, 1));
+  e.loss = loss_sum / n;
+  e.accuracy = has_predict ? static_cast<double>(correct) / n : std::numeric_limits<double>::quiet_NaN();
+  return e;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,67 @@
+#include "commands.hpp"
+#include "session.hpp"
+
+#include <gradflow/gradcheck.hpp>
+#include <gradflow/model.hpp>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+namespace gradflow::cli {
+namespace {
+
+struct CheckArgs {
+  std::string graph;
+  uint64_t seed = 1;
+};
+
+int run_check(const CheckArgs& a, const Common& common) {
+  GraphSpec spec = load_graph_file(a.graph);
+  OpRegistry registry;
+  load_plugins(registry, common.plugins, &spec);
+  auto model = Model::plan(spec, registry);
+  std::cout << fmt::format("{}: valid, {} nodes, {} parameters\n", spec.path, model->nodes().size(),
+                           model->parameters().size());
+  for (const auto& node : model->nodes()) {
+    const Value& out = model->values()[node.output];
+    std::cout << fmt::format("  {:<16} {:<14} -> {}{}\n", node.spec->name, node.op->def->name,
+                             out.batched ? shape_to_string(out.shape) : "scalar",
+                             node.fused_softmax >= 0 ? "  (fused softmax gradient)" : "");
+  }
+  GradientCheckOptions options;
+  options.seed = a.seed;
+  auto entries = check_gradients(spec, registry, options);
+  if (entries.empty()) {
+    std::cout << "no loss: gradient check skipped\n";
+    return 0;
+  }
+  bool ok = true;
+  std::cout << "gradient check (central differences):\n";
+  for (const auto& e : entries) {
+    std::cout << fmt::format("  {:<24} {:>5} values  max abs err {:.2e}  max rel err {:.2e}  {}\n",
+                             e.tensor, e.checked, e.max_abs_error, e.max_rel_error,
+                             e.passed ? "ok" : "FAILED");
+    ok = ok && e.passed;
+  }
+  if (!ok) {
+    std::cerr << spec.path << ": error: backward disagrees with finite differences (see above)\n";
+    return 2;
+  }
+  std::cout << "gradient check passed\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_check(CLI::App& app, Common& common, Action& run) {
+  auto args = std::make_shared<CheckArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "check", "Validate a graph, infer shapes and check every gradient by finite differences");
+  cmd->add_option("graph", args->graph, "Graph file")->required();
+  cmd->add_option("--seed", args->seed, "Seed for the random weights and inputs");
+  cmd->callback([args, &common, &run] { run = [args, &common] { return run_check(*args, common); }; });
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,74 @@
+#include "commands.hpp"
+#include "session.hpp"
+
+#include <gradflow/trainer.hpp>
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+namespace gradflow::cli {
+namespace {
+
+struct TrainArgs {
+  std::string graph;
+  std::optional<int64_t> epochs;
+  std::string batch_size;
+  std::optional<double> lr;
+  std::optional<uint64_t> seed;
+  std::string out;
+  int threads = 1;
+  std::string resume;
+};
+
+int run_train(const TrainArgs& a, const Common& common) {
+  GraphSpec spec = load_graph_file(a.graph);
+  OpRegistry registry;
+  load_plugins(registry, common.plugins, &spec);
+  TrainOptions options;
+  options.epochs = a.epochs;
+  if (!a.batch_size.empty()) {
+    if (a.batch_size == "full") {
+      options.batch_size = 0;
+    } else {
+      try {
+        size_t used = 0;
+        long long b = std::stoll(a.batch_size, &used);
+        if (used != a.batch_size.size() || b < 1) throw std::invalid_argument("");
+        options.batch_size = b;
+      } catch (const std::exception&) {
+        throw InputError("--batch-size must be a positive integer or 'full', got '" + a.batch_size + "'");
+      }
+    }
+  }
+  options.lr = a.lr;
+  options.seed = a.seed;
+  options.out_dir = a.out;
+  options.threads = a.threads;
+  options.resume = a.resume;
+  options.progress = ::isatty(STDERR_FILENO) != 0;
+  TrainReport report = train(spec, registry, options, std::cout, std::cerr);
+  return report.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+void add_train(CLI::App& app, Common& common, Action& run) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a graph on its data set");
+  cmd->add_option("graph", args->graph, "Graph file (YAML, format gradflow/1)")->required();
+  cmd->add_option("--epochs", args->epochs, "Number of epochs (overrides train.epochs)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  cmd->add_option("--batch-size", args->batch_size, "Samples per step, or 'full'");
+  cmd->add_option("--lr", args->lr, "Learning rate (overrides the optimizer's lr)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling");
+  cmd->add_option("--out", args->out, "Output folder (default runs/<graph name>)");
+  cmd->add_option("--threads", args->threads, "Threads for matrix products")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
+  cmd->callback([args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,16 @@
+// What most subcommands do first: load the plugins, then read and check the graph file.
+#pragma once
+
+#include <gradflow/graph_spec.hpp>
+#include <gradflow/registry.hpp>
+
+#include <string>
+#include <vector>
+
+namespace gradflow::cli {
+
+// Built-in folder, $GRADFLOW_PLUGIN_PATH, --plugin flags, then the graph's own `plugins:`.
+void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
+                  const GraphSpec* graph = nullptr);
+
+}  // namespace gradflow::cli
