@@ -1,0 +1,67 @@
+// Explicit feature maps for kernel machines: a Linear layer (and an SVM loss) on top of these
+// features is a kernel SVM without an n x n Gram matrix, trained by the same SGD as any graph.
+#pragma once
+
+#include <gradflow/op.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace gradflow_kernels {
+
+using gradflow::Attrs;
+using gradflow::NodeSetup;
+using gradflow::OpSchema;
+using gradflow::View;
+
+// Random Fourier features (Rahimi & Recht, 2007): z(x) = sqrt(2/D) cos(W x + b) with
+// W ~ N(0, 2 gamma), b ~ U(0, 2 pi), so that z(x) . z(x') approximates exp(-gamma |x - x'|^2).
+// W and b are drawn once from `seed` and never trained: they define the kernel, not the model.
+class RBFFeatures : public gradflow::Op {
+ public:
+  static OpSchema schema();
+  static std::unique_ptr<RBFFeatures> create(const Attrs& attrs, NodeSetup& setup);
+  RBFFeatures(int64_t in, int64_t features, double gamma, uint64_t seed);
+
+  void forward(std::span<const View> in, std::span<const View> params, const View& out) override;
+  void backward(std::span<const View> in, std::span<const View> params, const View& out,
+                const View& out_grad, std::span<const View> in_grads,
+                std::span<const View> param_grads) override;
+
+ private:
+  double phase(const float* x, int64_t k) const;
+
+  int64_t in_;
+  int64_t features_;
+  double scale_;
+  std::vector<float> w_;  // [features, in], row-major
+  std::vector<float> b_;  // [features]
+};
+
+// Every monomial of degree 1..d of the input's coordinates (x1, x2, x1^2, x1 x2, x2^2, ... for
+// d = 2), ordered by degree. The constant term is left out: the Linear after it has a bias.
+// Plain monomials are used, without the multinomial weights of the kernel (x.x' + 1)^d, since
+// the Linear layer learns one weight per monomial anyway.
+class PolyFeatures : public gradflow::Op {
+ public:
+  static OpSchema schema();
+  static std::unique_ptr<PolyFeatures> create(const Attrs& attrs, NodeSetup& setup);
+  PolyFeatures(int64_t in, int degree);
+
+  void forward(std::span<const View> in, std::span<const View> params, const View& out) override;
+  void backward(std::span<const View> in, std::span<const View> params, const View& out,
+                const View& out_grad, std::span<const View> in_grads,
+                std::span<const View> param_grads) override;
+
+  int64_t features() const { return static_cast<int64_t>(degree_of_.size()); }
+
+ private:
+  int64_t in_;
+  int degree_;
+  std::vector<int32_t> factors_;    // [features, degree]: input indices, unused slots are -1
+  std::vector<int32_t> degree_of_;  // [features]
+};
+
+}  // namespace gradflow_kernels

@@ -1,0 +1,108 @@
+#include <gradflow/random.hpp>
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <string>
+
+#include "kernels.hpp"
+
+namespace gradflow_kernels {
+
+using gradflow::OpError;
+
+OpSchema RBFFeatures::schema() {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  OpSchema s;
+  s.name = "RBFFeatures";
+  s.doc =
+      "Random Fourier features of the Gaussian kernel exp(-gamma |x - x'|^2): "
+      "sqrt(2/D) cos(W x + b), W ~ N(0, 2 gamma), b ~ U(0, 2 pi); fixed, not trained.";
+  s.inputs = {"x"};
+  s.attrs = {
+      {"gamma", GF_ATTR_FLOAT, "1", 0, kInf, "kernel width: exp(-gamma |x - x'|^2), > 0"},
+      {"features", GF_ATTR_INT, "100", 1, 100000, "number of random features D (output size)"},
+      {"seed", GF_ATTR_INT, "0", 0, kInf, "seed of W and b; the same seed gives the same map"},
+  };
+  return s;
+}
+
+std::unique_ptr<RBFFeatures> RBFFeatures::create(const Attrs& attrs, NodeSetup& setup) {
+  if (setup.input_shapes().size() != 1) throw OpError("RBFFeatures takes exactly one input");
+  const gradflow::Shape& x = setup.input_shape(0);
+  const int64_t in = gradflow::numel(x);
+  if (x.empty() || in < 1)
+    throw OpError("RBFFeatures expects a non-empty input of shape [in_features] per sample");
+  const double gamma = attrs.real("gamma");
+  if (!(gamma > 0) || !std::isfinite(gamma))
+    throw OpError("RBFFeatures gamma must be a finite number > 0, got " + std::to_string(gamma));
+  const int64_t features = attrs.integer("features");
+  if (features < 1 || features > 100000)
+    throw OpError("RBFFeatures features must be in [1, 100000], got " + std::to_string(features));
+  if (in > std::numeric_limits<int64_t>::max() / features)
+    throw OpError("RBFFeatures: input size times features is too large");
+  setup.set_output({features});
+  return std::make_unique<RBFFeatures>(in, features, gamma,
+                                       static_cast<uint64_t>(attrs.integer("seed")));
+}
+
+RBFFeatures::RBFFeatures(int64_t in, int64_t features, double gamma, uint64_t seed)
+    : in_(in),
+      features_(features),
+      scale_(std::sqrt(2.0 / static_cast<double>(features))),
+      w_(static_cast<size_t>(in * features)),
+      b_(static_cast<size_t>(features)) {
+  // Separate streams for W and b: growing D keeps the existing features (the first rows of W
+  // and entries of b), so results for different D are comparable.
+  gradflow::Random rw(gradflow::mix_seed(seed, "RBFFeatures.W"));
+  gradflow::Random rb(gradflow::mix_seed(seed, "RBFFeatures.b"));
+  const double std_dev = std::sqrt(2.0 * gamma);
+  for (auto& w : w_) w = static_cast<float>(std_dev * rw.normal());
+  for (auto& b : b_) b = static_cast<float>(2.0 * std::numbers::pi * rb.uniform());
+}
+
+double RBFFeatures::phase(const float* x, int64_t k) const {
+  // Accumulated in double: with large gamma the phase is big and cos() is sensitive to it.
+  const float* w = w_.data() + k * in_;
+  double s = b_[static_cast<size_t>(k)];
+  for (int64_t j = 0; j < in_; ++j) s += static_cast<double>(w[j]) * x[j];
+  return s;
+}
+
+void RBFFeatures::forward(std::span<const View> in, std::span<const View> /*params*/,
+                          const View& out) {
+  const View& x = in[0];
+  if (x.cols != in_ || out.cols != features_ || out.rows != x.rows)
+    throw OpError("RBFFeatures received tensors of unexpected size");
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const float* xr = x.row(r);
+    float* zr = out.row(r);
+    for (int64_t k = 0; k < features_; ++k)
+      zr[k] = static_cast<float>(scale_ * std::cos(phase(xr, k)));
+  }
+}
+
+void RBFFeatures::backward(std::span<const View> in, std::span<const View> /*params*/,
+                           const View& /*out*/, const View& out_grad,
+                           std::span<const View> in_grads, std::span<const View> /*param_grads*/) {
+  const View& dx = in_grads[0];
+  if (!dx) return;
+  const View& x = in[0];
+  if (dx.cols != in_ || out_grad.cols != features_ || dx.rows != x.rows)
+    throw OpError("RBFFeatures received gradients of unexpected size");
+  // dz_k/dx = -sqrt(2/D) sin(w_k . x + b_k) w_k. The sine is recomputed rather than kept from
+  // forward, so backward stays correct whatever forward calls came in between.
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const float* xr = x.row(r);
+    const float* gr = out_grad.row(r);
+    float* dr = dx.row(r);
+    for (int64_t k = 0; k < features_; ++k) {
+      if (gr[k] == 0.0f) continue;
+      const float c = static_cast<float>(-scale_ * std::sin(phase(xr, k))) * gr[k];
+      const float* w = w_.data() + k * in_;
+      for (int64_t j = 0; j < in_; ++j) dr[j] += c * w[j];
+    }
+  }
+}
+
+}  // namespace gradflow_kernels
