@@ -32,6 +32,18 @@ expect() {
 }
 contains() { grep -qF -- "$1" "$tmp/out" || { cat "$tmp/out" >&2; fail "output lacks '$1'"; }; }
 
+step "docs/writing-an-op.md shows the code of plugins/sigmoid"
+for f in CMakeLists.txt sigmoid.cpp circles_sigmoid.yaml; do
+  # The fenced block right after the marker line `<!-- plugins/sigmoid/FILE -->`.
+  awk -v marker="<!-- plugins/sigmoid/$f -->" '
+    $0 == marker { found = 1; next }
+    found == 1 && /^```/ { found = 2; next }
+    found == 2 && /^```/ { exit }
+    found == 2 { print }' "$src/docs/writing-an-op.md" >"$tmp/guide-$f"
+  diff -u "$src/plugins/sigmoid/$f" "$tmp/guide-$f" >&2 ||
+    fail "the guide's $f differs from plugins/sigmoid/$f"
+done
+
 step "install to $prefix"
 "$cmake" --install "$build" --prefix "$prefix" >/dev/null
 for f in lib/libgradflow.so lib/cmake/gradflow/gradflowConfig.cmake \

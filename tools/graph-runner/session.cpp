@@ -4,17 +4,21 @@ namespace gradflow::cli {
 
 void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
                   const GraphSpec* graph) {
-  load_standard_plugins(registry, flags);
-  if (!graph) return;
-  DiagnosticList diags;
-  for (size_t i = 0; i < graph->plugins.size(); ++i) {
-    try {
-      registry.load_plugin(graph->plugins[i], graph->plugin_where[i]);
-    } catch (const InputError& e) {
-      for (const auto& d : e.diagnostics()) diags.error(d.where, d.message);
+  // The most specific source first: the graph's own `plugins:`, then --plugin, then the
+  // searched folders. A duplicate op is an error whatever the order; the order decides which
+  // file is named first and that a file listed twice is loaded from its first mention.
+  if (graph) {
+    DiagnosticList diags;
+    for (size_t i = 0; i < graph->plugins.size(); ++i) {
+      try {
+        registry.load_plugin(graph->plugins[i], graph->plugin_where[i]);
+      } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) diags.error(d.where, d.message);
+      }
     }
+    diags.throw_if_any();
   }
-  diags.throw_if_any();
+  load_standard_plugins(registry, flags);
 }
 
 }  // namespace gradflow::cli

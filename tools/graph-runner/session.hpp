@@ -9,7 +9,8 @@
 
 namespace gradflow::cli {
 
-// Built-in folder, $GRADFLOW_PLUGIN_PATH, --plugin flags, then the graph's own `plugins:`.
+// In order: the graph's own `plugins:` (relative to the graph file), --plugin flags,
+// $GRADFLOW_PLUGIN_PATH, then the installed default folder <libdir>/gradflow/plugins.
 void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
                   const GraphSpec* graph = nullptr);
 

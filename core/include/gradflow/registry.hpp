@@ -45,12 +45,12 @@ class OpRegistry {
   std::map<std::string, OpEntry> ops_;
 };
 
-// Folders searched for plugins, in order: --plugin flags are handled by the caller, then
-// $GRADFLOW_PLUGIN_PATH (colon-separated), then the installed default folder next to the
-// running executable (<prefix>/lib/gradflow/plugins).
+// Folders searched for plugins, in order: $GRADFLOW_PLUGIN_PATH (colon-separated), then the
+// installed default folder next to libgradflow (<libdir>/gradflow/plugins). A graph's
+// `plugins:` and --plugin flags come before both; the caller loads those.
 std::vector<std::string> default_plugin_folders();
 
-// Loads the plugins a graph run needs: built-in folder(s), extra paths, graph `plugins:`.
+// Loads the --plugin paths (files or folders), then the default_plugin_folders().
 void load_standard_plugins(OpRegistry& registry, const std::vector<std::string>& extra_paths);
 
 }  // namespace gradflow
