@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <sstream>
 #include <string>
 
 #include "kernels.hpp"
@@ -10,6 +11,16 @@
 namespace gradflow_kernels {
 
 using gradflow::OpError;
+
+namespace {
+
+std::string number_text(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+}  // namespace
 
 OpSchema RBFFeatures::schema() {
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -35,7 +46,7 @@ std::unique_ptr<RBFFeatures> RBFFeatures::create(const Attrs& attrs, NodeSetup& 
     throw OpError("RBFFeatures expects a non-empty input of shape [in_features] per sample");
   const double gamma = attrs.real("gamma");
   if (!(gamma > 0) || !std::isfinite(gamma))
-    throw OpError("RBFFeatures gamma must be a finite number > 0, got " + std::to_string(gamma));
+    throw OpError("RBFFeatures gamma must be a finite number > 0, got " + number_text(gamma));
   const int64_t features = attrs.integer("features");
   if (features < 1 || features > 100000)
     throw OpError("RBFFeatures features must be in [1, 100000], got " + std::to_string(features));
