@@ -88,6 +88,11 @@ contains "gradient check passed"
 expect 0 "$runner" check "$tmp/kernels/kernels_check.yaml"
 contains "gradient check passed"
 
+step "the same file through every search route is loaded once"
+expect 0 env GRADFLOW_PLUGIN_PATH="$tmp/sigmoid/build" "$runner" check \
+  "$tmp/sigmoid/circles_sigmoid.yaml" --plugin "$sigmoid" --plugin "$tmp/sigmoid/build"
+contains "gradient check passed"
+
 step "graph-runner train"
 expect 0 "$runner" train "$tmp/sigmoid/circles_sigmoid.yaml" --epochs 3 --out "$tmp/run-sigmoid"
 [ -s "$tmp/run-sigmoid/metrics.csv" ] || fail "train wrote no metrics.csv"
