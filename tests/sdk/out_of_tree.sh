@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Out-of-tree plugin build against an installed gradflow, step by step as docs/writing-an-op.md
 # tells a plugin author. Any failing step fails the test.
-# usage: out_of_tree.sh BUILD_DIR SOURCE_DIR [CMAKE [GENERATOR]]
+# usage: out_of_tree.sh BUILD_DIR SOURCE_DIR [CMAKE [GENERATOR [LIBDIR]]]
 set -euo pipefail
 
 build=$1
@@ -9,6 +9,7 @@ src=$2
 cmake=${3:-cmake}
 export CMAKE_GENERATOR=${4:-${CMAKE_GENERATOR:-}}
 [ -n "$CMAKE_GENERATOR" ] || unset CMAKE_GENERATOR
+libdir=${5:-lib}  # CMAKE_INSTALL_LIBDIR of the build: lib, or lib/<multiarch> for prefix /usr
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,15 +47,15 @@ done
 
 step "install to $prefix"
 "$cmake" --install "$build" --prefix "$prefix" >/dev/null
-for f in lib/libgradflow.so lib/cmake/gradflow/gradflowConfig.cmake \
-  lib/cmake/gradflow/gradflowConfigVersion.cmake lib/cmake/gradflow/GradflowPlugin.cmake \
+for f in $libdir/libgradflow.so $libdir/cmake/gradflow/gradflowConfig.cmake \
+  $libdir/cmake/gradflow/gradflowConfigVersion.cmake $libdir/cmake/gradflow/GradflowPlugin.cmake \
   include/gradflow/op.hpp include/gradflow/plugin_abi.h include/gradflow/random.hpp \
-  lib/gradflow/plugins/libgradflow_builtin_ops.so; do
+  $libdir/gradflow/plugins/libgradflow_builtin_ops.so; do
   [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 expect 0 "$runner" ops
 contains "Linear(x)"
-contains "from $prefix/lib/gradflow/plugins/libgradflow_builtin_ops.so"
+contains "from $prefix/$libdir/gradflow/plugins/libgradflow_builtin_ops.so"
 
 # Each plugin folder is copied and built in a fresh build/ inside it, exactly as a user does;
 # the graphs name their plugin relative to themselves (build/lib....so).
@@ -113,9 +114,9 @@ contains "boom: the test op always fails"
 
 step "cmake --install of a plugin puts it in the default folder"
 "$cmake" --install "$tmp/sigmoid/build" >/dev/null
-[ -e "$prefix/lib/gradflow/plugins/libgradflow_sigmoid.so" ] || fail "sigmoid not installed"
+[ -e "$prefix/$libdir/gradflow/plugins/libgradflow_sigmoid.so" ] || fail "sigmoid not installed"
 expect 0 "$runner" ops
-contains "from $prefix/lib/gradflow/plugins/libgradflow_sigmoid.so"
+contains "from $prefix/$libdir/gradflow/plugins/libgradflow_sigmoid.so"
 
 step "find_package(gradflow 2) is refused (SameMajorVersion)"
 mkdir "$tmp/v2"
