@@ -64,8 +64,9 @@ for p in sigmoid kernels; do
   mkdir "$tmp/$p"
   cp "$src/plugins/$p"/*.txt "$src/plugins/$p"/*.cpp "$src/plugins/$p"/*.yaml "$tmp/$p/"
   cp "$src/plugins/$p"/*.hpp "$tmp/$p/" 2>/dev/null || true
+  # The examples are held to gradflow's own warning level.
   "$cmake" -S "$tmp/$p" -B "$tmp/$p/build" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_BUILD_TYPE=Release >/dev/null
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >/dev/null
   "$cmake" --build "$tmp/$p/build" >/dev/null
 done
 sigmoid=$tmp/sigmoid/build/libgradflow_sigmoid.so
