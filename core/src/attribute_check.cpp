@@ -2,6 +2,7 @@
 
 #include "yaml_reader.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -77,11 +78,15 @@ CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const 
   std::vector<std::string> known;
   for (uint32_t i = 0; i < def.n_attrs; ++i) known.push_back(def.attrs[i].name);
 
+  // Required attributes that a misspelt key was taken for: "did you mean" already covers
+  // them, and a second message about the same typo would only send the user looking twice.
+  std::vector<std::string> suggested;
   for (const auto& attr : node.attrs) {
     if (std::find(known.begin(), known.end(), attr.key) != known.end()) continue;
     std::string message = label + ": " + def.name + " has no attribute '" + attr.key + "'";
     std::string guess = closest_match(attr.key, known);
     if (!guess.empty()) {
+      suggested.push_back(guess);
       message += " (did you mean '" + guess + "'?)";
     } else if (known.empty()) {
       message += " (it takes none)";
@@ -113,6 +118,7 @@ CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const 
         continue;
       }
     } else {
+      if (std::find(suggested.begin(), suggested.end(), spec.name) != suggested.end()) continue;
       diags.error(where, label + ": " + def.name + " needs attribute '" + spec.name + "' (" +
                              attr_type_name(spec.type) + (spec.doc ? std::string(", ") + spec.doc : "") +
                              ")");

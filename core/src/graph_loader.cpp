@@ -81,7 +81,9 @@ class GraphParser {
       diags_.error(yaml_.where(format), "unsupported format " + got + ": this gradflow reads '" +
                                             kGraphFormat + "'");
     } else if (first->first.Scalar() != "format") {
-      diags_.error(yaml_.where(first->first), "'format' must be the first key of a graph file");
+      // Point at 'format' itself: that is the line the user has to move.
+      diags_.error(yaml_.where(format), "'format' must be the first key of a graph file (found '" +
+                                            first->first.Scalar() + "' before it)");
     }
   }
 
@@ -121,15 +123,30 @@ class GraphParser {
                                       "' may only use letters, digits, '_', '-' and '.'");
         continue;
       }
+      // An input with a bad shape is still declared: keeping its name stops every node that
+      // reads it from also being reported as having an unknown input. Stage one then throws,
+      // so the empty shape is never used.
       const YAML::Node& body = entry.second;
       if (!body.IsMap() || !body["shape"]) {
         diags_.error(yaml_.where(body), "input '" + input.name + "' needs {shape: [...]}");
+        spec_.inputs.push_back(std::move(input));
         continue;
       }
       yaml_.check_keys(body, {"shape"}, "key of input '" + input.name + "'");
       auto shape = yaml_.as_shape(body["shape"], "shape of input '" + input.name + "'");
-      if (!shape) continue;
-      input.shape = *shape;
+      if (shape) {
+        // Each dimension is bounded, but their product could still overflow int64.
+        double elements = 1;
+        for (int64_t d : *shape) elements *= static_cast<double>(d);
+        if (elements > static_cast<double>(kMaxSampleElements)) {
+          diags_.error(yaml_.where(body["shape"]), "shape of input '" + input.name + "' has " +
+                                                       YAML::Dump(YAML::Node(elements)) +
+                                                       " elements per sample; the limit is " +
+                                                       std::to_string(kMaxSampleElements));
+        } else {
+          input.shape = *shape;
+        }
+      }
       spec_.inputs.push_back(std::move(input));
     }
   }

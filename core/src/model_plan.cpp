@@ -9,6 +9,8 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 
@@ -53,6 +55,38 @@ std::vector<size_t> find_cycle(const std::vector<std::vector<size_t>>& successor
     }
   }
   return {};
+}
+
+// Describes every tensor of a node (output per sample, parameters) above kMaxSampleElements,
+// or returns "". Products are taken in double so that no shape can overflow them.
+std::string oversized_tensors(const std::string& node, const gf_node_info& info) {
+  auto elements = [](const gf_shape& s) {
+    double n = 1;
+    for (uint32_t d = 0; d < s.rank; ++d) n *= static_cast<double>(s.dims[d]);
+    return n;
+  };
+  auto count = [](double n) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", n);
+    return std::string(text);
+  };
+  const double limit = static_cast<double>(kMaxSampleElements);
+  std::string problems;
+  auto report = [&](const std::string& what, const gf_shape& s) {
+    double n = elements(s);
+    if (n <= limit) return;
+    problems += (problems.empty() ? "" : "; ") + what + " " + shape_to_string(from_gf_shape(s)) +
+                " has " + count(n) + " elements";
+  };
+  report("output", info.out_shape);
+  for (uint32_t p = 0; p < info.n_params; ++p) {
+    char name[sizeof(info.params[p].name) + 1] = {};
+    std::memcpy(name, info.params[p].name, sizeof(info.params[p].name));
+    report("parameter " + node + "." + name, info.params[p].shape);
+  }
+  if (!problems.empty())
+    problems += ", above the limit of " + std::to_string(kMaxSampleElements) + " per tensor";
+  return problems;
 }
 
 }  // namespace
@@ -197,6 +231,15 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     if (info.out_shape.rank > GF_MAX_RANK || info.n_params > GF_MAX_PARAMS) {
       diags.error(n.where, node_label(n) + ": op " + def.name + " (" + ops[i]->plugin_path +
                                ") returned a malformed node description");
+      model->nodes_.push_back(std::move(planned));
+      failed[i] = true;
+      continue;
+    }
+    // Sizes come from the file (out_features: 10000000 on a wide input); catching them here
+    // gives the node's line, where allocate() could only name the whole graph.
+    if (std::string big = oversized_tensors(n.name, info); !big.empty()) {
+      diags.error(n.where, node_label(n) + " (" + def.name + "): " + big +
+                               (inputs_text.empty() ? "" : "; inputs: " + inputs_text));
       model->nodes_.push_back(std::move(planned));
       failed[i] = true;
       continue;

@@ -17,6 +17,7 @@ struct GradientCheckEntry {
   double max_abs_error = 0;
   double max_rel_error = 0;
   bool passed = true;
+  int64_t skipped_at_kinks = 0;  // elements where the loss is not differentiable (ReLU at 0)
 };
 
 struct GradientCheckOptions {

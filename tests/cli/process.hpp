@@ -1,0 +1,36 @@
+// Runs a program as a child process for the command-line tests: no shell (arguments are
+// passed as they are), stdout and stderr captured separately, and a deadline after which the
+// child is killed so that a hanging graph-runner fails its test instead of the whole suite.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace gradflow::test {
+
+struct ProcessResult {
+  int exit_code = -1;  // valid when !signalled && !timed_out
+  bool signalled = false;
+  int signal = 0;
+  bool timed_out = false;
+  std::string out;  // everything the child wrote to stdout
+  std::string err;  // everything the child wrote to stderr
+
+  // "exit 2", "signal 11", "timed out": for test failure messages.
+  std::string status_text() const;
+};
+
+// argv[0] is the program path (not searched in PATH unless it has no '/').
+// Throws std::runtime_error if the program cannot be started at all.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// The graph-runner built with this test suite.
+ProcessResult run_runner(const std::vector<std::string>& args,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// True if `program` can be found in PATH (e.g. "dot").
+bool program_in_path(const std::string& program);
+
+}  // namespace gradflow::test
