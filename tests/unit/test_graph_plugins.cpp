@@ -2,6 +2,8 @@
 // InputError whose message names the file and says what is wrong with it.
 #include "unit/graph_test_support.hpp"
 
+#include <gradflow/gradcheck.hpp>
+
 using namespace gradflow;
 using namespace gradflow::test;
 using Catch::Matchers::Contains;
@@ -106,5 +108,35 @@ nodes:
     CHECK_THAT(e.diagnostics()[0].message, Contains("'boom'") && Contains("Explode") &&
                                                Contains("throwing_op.so") && Contains("forward") &&
                                                Contains("kaboom from the test plugin"));
+  }
+}
+
+TEST_CASE("the gradient check catches a wrong backward, also behind ReLU", "[plugins][gradcheck]") {
+  auto registry = builtin_registry({test_plugin("wrong_backward")});
+  GraphSpec spec = parse_graph(R"(format: gradflow/1
+inputs:
+  x: {shape: [6]}
+  y: {shape: [3]}
+nodes:
+  - {name: hidden, op: Linear, inputs: [x], out_features: 8, init: {normal: 1.0}}
+  - {name: h, op: ReLU, inputs: [hidden]}
+  - {name: sq, op: Square, inputs: [h]}
+  - {name: out, op: Linear, inputs: [sq], out_features: 3, init: {normal: 1.0}}
+  - {name: loss, op: MSE, inputs: [out, y]}
+loss: loss
+)",
+                               "inline.yaml");
+  auto entries = check_gradients(spec, *registry);
+  REQUIRE_FALSE(entries.empty());
+  for (const auto& e : entries) {
+    INFO(e.tensor << ": " << e.checked << " checked, " << e.skipped_at_kinks << " skipped");
+    // Everything before Square gets half the true gradient; `out` is after it and is right.
+    if (e.tensor.rfind("out.", 0) == 0) {
+      CHECK(e.passed);
+    } else {
+      CHECK_FALSE(e.passed);
+    }
+    // Skipping kinks must leave most elements checked.
+    CHECK(e.checked > 2 * e.skipped_at_kinks);
   }
 }
