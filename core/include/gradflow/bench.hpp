@@ -1,0 +1,56 @@
+// `graph-runner bench`: times the training steps of a graph on its data set with the trainer's
+// own pieces (plan, allocate, bind_inputs, load_batch, forward, backward, optimizer step), so
+// that what is measured is what `train` runs. Evaluation is timed apart, not inside an epoch.
+#pragma once
+
+#include <gradflow/graph_spec.hpp>
+#include <gradflow/registry.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+struct BenchOptions {
+  std::optional<int64_t> batch_size;  // 0 = full; default: the graph's train.batch_size
+  int64_t epochs = 3;                 // timed epochs
+  int64_t warmup = 1;                 // untimed epochs first (page faults, BLAS buffers, caches)
+  int threads = 1;
+};
+
+struct BenchReport {
+  std::string graph;
+  std::string dataset;
+  int64_t train_samples = 0;
+  int64_t batch = 0;
+  int64_t steps_per_epoch = 0;
+  int threads = 1;
+  int64_t epochs = 0;
+  int64_t warmup = 0;
+  std::vector<double> epoch_seconds;  // each timed epoch, training steps only
+  double epoch_median = 0;            // seconds
+  double step_median = 0;             // seconds: epoch_median / steps_per_epoch
+  double samples_per_second = 0;
+  // Matrix-product work of one epoch: for each Linear layer with m = batch rows, k = inputs and
+  // n = outputs, 2*m*n*k for the forward product, 2*m*n*k for the weight gradient and 2*m*n*k
+  // for the input gradient when its input needs one. Bias, activations and the optimizer are
+  // not counted.
+  double flops_per_epoch = 0;
+  double gflops = 0;          // flops_per_epoch / epoch_median / 1e9
+  double eval_seconds = 0;    // one evaluation of the train and test splits after the last epoch
+  double train_accuracy = 0;  // from that evaluation
+  double test_accuracy = 0;
+  double final_loss = 0;     // test loss
+  int64_t peak_rss_kib = 0;  // getrusage ru_maxrss of the process
+};
+
+BenchReport bench(const GraphSpec& spec, const OpRegistry& registry, const BenchOptions& options);
+
+// One `key value` pair per line (stable order, plain numbers, seconds and bytes in SI units),
+// or one JSON object with the same keys.
+void print_bench(const BenchReport& report, std::ostream& out, bool json);
+
+}  // namespace gradflow

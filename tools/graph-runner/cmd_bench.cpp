@@ -1,0 +1,70 @@
+#include "commands.hpp"
+#include "session.hpp"
+
+#include <gradflow/bench.hpp>
+
+#include <iostream>
+#include <memory>
+
+namespace gradflow::cli {
+namespace {
+
+struct BenchArgs {
+  std::string graph;
+  std::string batch_size;
+  int threads = 1;
+  int64_t epochs = 3;
+  int64_t warmup = 1;
+  bool json = false;
+};
+
+int run_bench(const BenchArgs& a, const Common& common) {
+  GraphSpec spec = load_graph_file(a.graph);
+  OpRegistry registry;
+  load_plugins(registry, common.plugins, &spec);
+  BenchOptions options;
+  if (!a.batch_size.empty()) {
+    if (a.batch_size == "full") {
+      options.batch_size = 0;
+    } else {
+      try {
+        size_t used = 0;
+        long long b = std::stoll(a.batch_size, &used);
+        if (used != a.batch_size.size() || b < 1) throw std::invalid_argument("");
+        options.batch_size = b;
+      } catch (const std::exception&) {
+        throw InputError("--batch-size must be a positive integer or 'full', got '" + a.batch_size +
+                         "'");
+      }
+    }
+  }
+  options.threads = a.threads;
+  options.epochs = a.epochs;
+  options.warmup = a.warmup;
+  BenchReport report = bench(spec, registry, options);
+  print_bench(report, std::cout, a.json);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, Common& common, Action& run) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Time the training steps of a graph (per step, per epoch, GFLOP/s, peak memory)");
+  cmd->add_option("graph", args->graph, "Graph file (YAML, format gradflow/1)")->required();
+  cmd->add_option("--batch-size", args->batch_size, "Samples per step, or 'full'");
+  cmd->add_option("--threads", args->threads, "Threads for matrix products")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--epochs", args->epochs, "Timed epochs (median reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10000}));
+  cmd->add_option("--warmup", args->warmup, "Untimed epochs before")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10000}));
+  cmd->add_flag("--json", args->json, "One JSON object instead of key value lines");
+  cmd->callback(
+      [args, &common, &run] { run = [args, &common] { return run_bench(*args, common); }; });
+}
+
+}  // namespace gradflow::cli
