@@ -316,6 +316,9 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
                                         "through it (plugin " + node.op->plugin_path + ")");
   }
   diags.throw_if_any();
+  // Each tensor may be within its limit and the sum still far beyond memory (thousands of
+  // wide nodes); a graph that cannot run even one sample is a bad graph, not a late failure.
+  model->check_buffer_limit(1);
 
   // Softmax -> CrossEntropy fusion, when the Softmax output feeds nothing else that needs a
   // gradient (other consumers, such as `predict`, only read it).

@@ -4,6 +4,8 @@
 
 #include <gradflow/random.hpp>
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include <cmath>
@@ -15,29 +17,50 @@ constexpr double kMaxBufferBytes = 16.0 * (1ull << 30);
 
 gf_tensor null_view() { return gf_tensor{}; }
 
-int64_t numel_or_zero(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+double element_count(const std::vector<int64_t>& shape) {
+  double n = 1;
+  for (int64_t d : shape) n *= static_cast<double>(d);
   return n;
 }
 
 }  // namespace
 
-void Model::allocate(int64_t max_batch) {
-  if (max_batch < 1) max_batch = 1;
+double Model::buffer_bytes(int64_t max_batch) const {
   double bytes = 0;
   for (const auto& v : values_) {
-    double per = static_cast<double>(numel_or_zero(v.shape)) * 4.0;
+    double per = element_count(v.shape) * 4.0;
     bytes += per * (v.batched ? static_cast<double>(max_batch) : 1.0) * (v.needs_grad ? 2.0 : 1.0);
   }
-  for (const auto& p : params_) bytes += static_cast<double>(numel_or_zero(p.shape)) * 4.0 * 2.0;
-  if (bytes > kMaxBufferBytes)
-    throw InputError(SourceLocation{spec_.path, 0, 0},
-                     "the graph needs " + std::to_string(static_cast<int64_t>(bytes / (1 << 20))) +
-                         " MiB of buffers at batch size " + std::to_string(max_batch) +
-                         ", more than the limit of " +
-                         std::to_string(static_cast<int64_t>(kMaxBufferBytes / (1 << 20))) +
-                         " MiB: reduce layer sizes or the batch size");
+  for (const auto& p : params_) bytes += element_count(p.shape) * 4.0 * 2.0;
+  return bytes;
+}
+
+void Model::check_buffer_limit(int64_t max_batch) const {
+  double bytes = buffer_bytes(max_batch);
+  if (bytes <= kMaxBufferBytes) return;
+  // The biggest node output is where the user most likely has to cut.
+  const Value* biggest = nullptr;
+  for (const auto& v : values_)
+    if (v.producer >= 0 && (!biggest || element_count(v.shape) > element_count(biggest->shape)))
+      biggest = &v;
+  SourceLocation where{spec_.path, 0, 0};
+  std::string detail;
+  if (biggest) {
+    where = nodes_[biggest->producer].spec->where;
+    detail = fmt::format("; the largest output is '{}' {} ({:.0f} MiB per sample)", biggest->name,
+                         shape_to_string(biggest->shape),
+                         element_count(biggest->shape) * 4.0 / (1 << 20));
+  }
+  throw InputError(where, fmt::format("the graph needs {:.0f} MiB of buffers at batch size {}, "
+                                      "more than the limit of {:.0f} MiB{}: reduce layer sizes "
+                                      "or the batch size",
+                                      bytes / (1 << 20), max_batch, kMaxBufferBytes / (1 << 20),
+                                      detail));
+}
+
+void Model::allocate(int64_t max_batch) {
+  if (max_batch < 1) max_batch = 1;
+  check_buffer_limit(max_batch);
   max_batch_ = max_batch;
   for (auto& v : values_) {
     v.data = Tensor(v.shape, v.batched ? max_batch : 0);

@@ -47,8 +47,8 @@ struct PlannedNode {
   bool in_backward = false;
   // Softmax feeding CrossEntropy: CE writes (p * sum(y) - y) / B straight into the logits'
   // gradient and the Softmax's own backward is skipped.
-  int fused_softmax = -1;    // on a CrossEntropy node: the Softmax node it fuses with
-  bool fused_away = false;   // on that Softmax node
+  int fused_softmax = -1;   // on a CrossEntropy node: the Softmax node it fuses with
+  bool fused_away = false;  // on that Softmax node
 
   // Views handed to the plugin, built once; only batch sizes and input pointers change.
   std::vector<gf_tensor> in_views, param_views, in_grad_views, param_grad_views;
@@ -72,7 +72,15 @@ class Model {
                                      const PlanOptions& options = {});
 
   // Buffers for up to max_batch samples; calls each op's reserve(). Call before forward().
+  // Throws InputError if they would exceed the buffer limit (see check_buffer_limit).
   void allocate(int64_t max_batch);
+  // Bytes allocate(max_batch) would take: values (and their gradients) and parameters (and
+  // theirs). Computed in double, so no shape can overflow it.
+  double buffer_bytes(int64_t max_batch) const;
+  // Throws InputError naming the largest tensors when buffer_bytes(max_batch) is above the
+  // limit. plan() calls it for one sample, so a graph that could never run is rejected before
+  // anything prints or allocates.
+  void check_buffer_limit(int64_t max_batch) const;
   int64_t max_batch() const { return max_batch_; }
 
   // Draws every parameter from its init, with a generator seeded by (seed, parameter name):

@@ -1,0 +1,120 @@
+// One entry function per fuzz target, shared by the libFuzzer binaries and by the Catch2 test
+// that replays tests/fuzz/regressions/: a regression file then runs exactly the code that
+// crashed, in every normal build and not only in the fuzz build.
+//
+// Contract: an entry returns Outcome::accepted or Outcome::rejected (the input raised
+// gradflow::InputError). Anything else -- another exception, a sanitizer report, an abort --
+// is a finding.
+#pragma once
+
+#include <gradflow/dataset.hpp>
+#include <gradflow/diagnostics.hpp>
+#include <gradflow/graph_spec.hpp>
+#include <gradflow/model.hpp>
+#include <gradflow/registry.hpp>
+#include <gradflow/safetensors.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace gradflow::fuzz {
+
+enum class Outcome { accepted, rejected };
+
+// Fails loudly on a broken invariant: abort() is what libFuzzer and Catch2 both notice.
+inline void expect(bool ok) {
+  if (!ok) std::abort();
+}
+
+template <class F>
+Outcome guarded(F&& body) {
+  try {
+    body();
+    return Outcome::accepted;
+  } catch (const InputError& e) {
+    // An error that says nothing cannot help the user who wrote the file.
+    expect(!e.diagnostics().empty() && std::string(e.what()).size() > 0);
+    return Outcome::rejected;
+  }
+}
+
+// The built-in ops, loaded once per process: plugin loading is not what this target tests,
+// and re-opening the library for every input would dominate the run time.
+inline const OpRegistry& builtin_registry() {
+  static OpRegistry* registry = [] {
+    auto* r = new OpRegistry;
+    r->load_plugin(GRADFLOW_BUILTIN_OPS);
+    return r;
+  }();
+  return *registry;
+}
+
+// YAML text -> stage one -> planning with the built-in ops -> for small graphs, buffers at
+// batch 2, a forward and a backward pass on zero inputs.
+inline Outcome graph_entry(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  return guarded([&] {
+    GraphSpec spec = parse_graph(text, "fuzz.yaml");
+    auto model = Model::plan(spec, builtin_registry());
+    // Large-but-legal graphs are the planner's business, not the allocator's; running them
+    // would only slow the fuzzer down.
+    if (model->buffer_bytes(2) > 8.0 * (1 << 20)) return;
+    model->allocate(2);
+    model->init_parameters(0);
+    model->forward(2);
+    if (!model->loss_terms().empty()) model->backward(2);
+  });
+}
+
+// The same bytes as an image file and as a label file (gzip detection included).
+inline Outcome idx_entry(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  Outcome images = guarded([&] {
+    int64_t count = 0;
+    std::vector<int64_t> shape;
+    std::vector<float> pixels = parse_idx_images(bytes, "fuzz-images", &count, &shape);
+    expect(count > 0 && shape.size() == 1 && shape[0] > 0);
+    expect(static_cast<int64_t>(pixels.size()) == count * shape[0]);
+    for (float p : pixels) expect(p >= 0.0f && p <= 1.0f);
+  });
+  Outcome labels = guarded([&] {
+    std::vector<int32_t> values = parse_idx_labels(bytes, "fuzz-labels");
+    expect(!values.empty());
+    for (int32_t v : values) expect(v >= 0 && v < 256);
+  });
+  return images == Outcome::accepted || labels == Outcome::accepted ? Outcome::accepted
+                                                                    : Outcome::rejected;
+}
+
+inline Outcome csv_entry(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  return guarded([&] {
+    Split split = parse_csv(text, "fuzz.csv", "label");
+    // What the trainer relies on: sizes agree, labels are class indices.
+    expect(split.size >= 0);
+    expect(static_cast<int64_t>(split.labels.size()) == split.size);
+    expect(static_cast<int64_t>(split.x.size()) == split.size * split.feature_size());
+    for (int32_t l : split.labels) expect(l >= 0);
+  });
+}
+
+// Decoding, then a round trip: whatever the reader accepts, the writer must reproduce.
+inline Outcome safetensors_entry(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  return guarded([&] {
+    Metadata metadata;
+    std::vector<NamedTensor> tensors = decode_safetensors(bytes, "fuzz.safetensors", &metadata);
+    Metadata again_metadata;
+    std::vector<NamedTensor> again =
+        decode_safetensors(encode_safetensors(tensors, metadata), "re-encoded", &again_metadata);
+    expect(again_metadata == metadata && again.size() == tensors.size());
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      expect(again[i].name == tensors[i].name && again[i].shape == tensors[i].shape);
+      expect(again[i].data.size() == tensors[i].data.size());
+    }
+  });
+}
+
+}  // namespace gradflow::fuzz
