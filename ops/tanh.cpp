@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "builtin_ops.hpp"
+#include "fast_math.hpp"
 #include "op_checks.hpp"
 
 namespace gradflow::builtin {
@@ -23,7 +24,10 @@ std::unique_ptr<Tanh> Tanh::create(const Attrs& /*attrs*/, NodeSetup& setup) {
 void Tanh::forward(std::span<const View> in, std::span<const View> /*params*/, const View& out) {
   const View& x = in[0];
   require_same_layout(x, out, "Tanh input", "Tanh output");
-  for (int64_t i = 0; i < x.size(); ++i) out[i] = std::tanh(x[i]);
+  const float* __restrict xs = x.data;
+  float* __restrict ys = out.data;
+  const int64_t n = x.size();
+  for (int64_t i = 0; i < n; ++i) ys[i] = tanh_vec(xs[i]);
 }
 
 void Tanh::backward(std::span<const View> /*in*/, std::span<const View> /*params*/, const View& out,
@@ -34,7 +38,11 @@ void Tanh::backward(std::span<const View> /*in*/, std::span<const View> /*params
   require_same_layout(out, out_grad, "Tanh output", "Tanh output gradient");
   require_same_layout(out, dx, "Tanh output", "Tanh input gradient");
   // The output already holds tanh(x), so the derivative needs no second tanh.
-  for (int64_t i = 0; i < out.size(); ++i) dx[i] += out_grad[i] * (1.0f - out[i] * out[i]);
+  const float* __restrict y = out.data;
+  const float* __restrict dy = out_grad.data;
+  float* __restrict g = dx.data;
+  const int64_t n = out.size();
+  for (int64_t i = 0; i < n; ++i) g[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
 
 }  // namespace gradflow::builtin

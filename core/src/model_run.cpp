@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <cmath>
@@ -143,8 +144,11 @@ void Model::forward(int64_t batch) {
 }
 
 void Model::backward(int64_t batch) {
+  // Only the rows of this batch: buffers are sized for the largest batch (often 100 times
+  // more at batch 10), and clearing all of them would cost more than the step itself.
   for (auto& v : values_)
-    if (v.needs_grad) v.grad.zero();
+    if (v.needs_grad)
+      std::fill_n(v.grad.data(), v.grad.sample_size() * (v.batched ? batch : 1), 0.0f);
   for (auto& p : params_) p.grad.zero();
   for (auto [v, weight] : losses_)
     if (values_[v].needs_grad) values_[v].grad.data()[0] += static_cast<float>(weight);
