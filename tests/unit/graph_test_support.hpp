@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace gradflow::test {
 
 inline std::string test_plugin(const std::string& name) {
@@ -43,33 +45,6 @@ inline std::string read_text(const std::filesystem::path& path) {
   text << in.rdbuf();
   return text.str();
 }
-
-// Removed with everything in it when the test ends, pass or fail.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "gradflow-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string file = *this / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Fills every sample of a graph input with a deterministic pattern.
 inline void fill_input(Model& model, const std::string& name, const std::vector<float>& data) {

@@ -16,38 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace gradflow::test {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "gradflow-data-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string path() const { return path_.string(); }
-
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::filesystem::path p = path_ / name;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw std::runtime_error("cannot write " + p.string());
-    return p.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Sets (or unsets, with nullopt) an environment variable for the lifetime of the object.
 class ScopedEnv {
