@@ -63,7 +63,8 @@ as_root() {
 # --- Debian packages -------------------------------------------------------------------------
 packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev libopenblas-dev
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz)
-if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist); fi
+# With the data sets comes scikit-learn, so tools/compare can run SVC on the same points.
+if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist python3-sklearn); fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
 
