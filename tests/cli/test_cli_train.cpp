@@ -82,3 +82,67 @@ TEST_CASE("command-line flags override the train section", "[cli][train]") {
   MetricsRow last = train_graph("graphs/circles_mlp.yaml", {"--epochs", "3", "--lr", "0.1"});
   CHECK(last.epoch == 3);
 }
+
+// The accuracy bars of the MNIST and SVM issues, each graph with its own settings and seed.
+TEST_CASE("the MNIST, Fashion-MNIST and linear-SVM graphs reach their accuracy bars",
+          "[cli][train][bars]") {
+  struct Bar {
+    const char* graph;
+    double accuracy;
+  };
+  for (Bar bar : {Bar{"graphs/mnist_mlp.yaml", 0.925}, Bar{"graphs/mnist_mlp_adam.yaml", 0.94},
+                  Bar{"graphs/fashion_mlp.yaml", 0.875},
+                  Bar{"graphs/fashion_svm_linear.yaml", 0.83}}) {
+    SECTION(bar.graph) {
+      MetricsRow last = train_graph(bar.graph);
+      INFO(bar.graph << ": final test accuracy " << last.accuracy);
+      CHECK(last.accuracy >= bar.accuracy);
+    }
+  }
+}
+
+TEST_CASE("eval prints loss, accuracy and a confusion matrix; predict writes one row per input",
+          "[cli][eval]") {
+  TempDir tmp;
+  std::string graph = source_path("graphs/circles_mlp.yaml");
+  ProcessResult trained = run_runner({"train", graph, "--epochs", "20", "--out", tmp / "run"});
+  REQUIRE(trained.exit_code == 0);
+  std::string weights = tmp / "run/model.safetensors";
+
+  ProcessResult eval = run_runner({"eval", graph, "--weights", weights});
+  require_no_crash(eval);
+  REQUIRE(eval.exit_code == 0);
+  CHECK_THAT(eval.out, Contains("accuracy") && Contains("confusion matrix"));
+  // The confusion matrix's cells add up to the 200 test points.
+  std::istringstream lines(eval.out.substr(eval.out.find("confusion matrix")));
+  std::string line;
+  std::getline(lines, line);
+  std::getline(lines, line);
+  long total = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream cells(line);
+    long row_label = 0, cell = 0;
+    cells >> row_label;
+    while (cells >> cell) total += cell;
+  }
+  CHECK(total == 200);
+
+  std::string input = tmp.write("points.csv", "x0,x1\n0.0,0.05\n0.95,0.1\n-0.1,-1.0\n");
+  ProcessResult predicted = run_runner(
+      {"predict", graph, "--weights", weights, "--input", input, "--output", tmp / "out.csv"});
+  require_no_crash(predicted);
+  REQUIRE(predicted.exit_code == 0);
+  std::string csv = read_text(tmp / "out.csv");
+  std::istringstream rows(csv);
+  std::getline(rows, line);
+  CHECK(line == "class,p0,p1");
+  int count = 0;
+  while (std::getline(rows, line)) ++count;
+  CHECK(count == 3);
+
+  ProcessResult bad = run_runner({"predict", graph, "--weights", weights, "--input",
+                                  tmp.write("bad.csv", "x0,x1\n0.1,zebra\n")});
+  require_no_crash(bad);
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("bad.csv:2:") && Contains("zebra"));
+}
