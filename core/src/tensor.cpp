@@ -1,6 +1,8 @@
 #include <gradflow/tensor.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 
@@ -17,7 +19,15 @@ Tensor::Tensor(const std::vector<int64_t>& shape, int64_t batch) : shape_(shape)
   zero();
 }
 
-void Tensor::fill(float value) { std::fill(data_.get(), data_.get() + size(), value); }
+void Tensor::fill(float value) {
+  // Gradients are cleared every training step; memset is the widest store the machine has,
+  // which a loop over a run-time value does not become.
+  if (value == 0.0f && !std::signbit(value)) {
+    std::memset(data_.get(), 0, static_cast<size_t>(size()) * sizeof(float));
+    return;
+  }
+  std::fill(data_.get(), data_.get() + size(), value);
+}
 
 gf_tensor Tensor::view(int64_t batch) const {
   gf_tensor t{};
