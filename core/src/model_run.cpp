@@ -149,7 +149,10 @@ void Model::backward(int64_t batch) {
   for (auto& v : values_)
     if (v.needs_grad)
       std::fill_n(v.grad.data(), v.grad.sample_size() * (v.batched ? batch : 1), 0.0f);
-  for (auto& p : params_) p.grad.zero();
+  for (auto& p : params_) {
+    if (!p.grad_cleared) p.grad.zero();
+    p.grad_cleared = false;
+  }
   for (auto [v, weight] : losses_)
     if (values_[v].needs_grad) values_[v].grad.data()[0] += static_cast<float>(weight);
 

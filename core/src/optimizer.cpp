@@ -34,10 +34,14 @@ struct SlotSet {
 };
 
 // Plain SGD touches every weight each step; at batch 10 that pass costs as much as the matrix
-// products, so it gets a copy per vector width, picked at load time for the running CPU.
+// products, so it gets a copy per vector width, picked at load time for the running CPU. It
+// also clears the gradient while the line is in cache, saving backward() a pass of its own.
 __attribute__((target_clones("default", "avx2", "avx512f"))) void sgd_update(
-    float* __restrict w, const float* __restrict g, int64_t n, float lr, float wd) {
-  for (int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+    float* __restrict w, float* __restrict g, int64_t n, float lr, float wd) {
+  for (int64_t i = 0; i < n; ++i) {
+    w[i] -= lr * (g[i] + wd * w[i]);
+    g[i] = 0.0f;
+  }
 }
 
 class Sgd final : public Optimizer {
@@ -55,10 +59,11 @@ class Sgd final : public Optimizer {
     const float mu = static_cast<float>(spec_.momentum);
     for (size_t k = 0; k < params.size(); ++k) {
       float* w = params[k].value.data();
-      const float* g = params[k].grad.data();
+      float* g = params[k].grad.data();
       const int64_t n = params[k].value.size();
       if (mu == 0.0f) {
         sgd_update(w, g, n, lr, wd);
+        params[k].grad_cleared = true;
         continue;
       }
       float* v = velocity_.slots[k].data();

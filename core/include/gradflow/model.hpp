@@ -35,6 +35,9 @@ struct Parameter {
   gf_init init{};
   Tensor value;
   Tensor grad;
+  // Set by an optimizer that cleared `grad` while it read it, so that the next backward()
+  // skips one more pass over every weight; anything else that writes `grad` leaves it false.
+  bool grad_cleared = false;
 };
 
 struct PlannedNode {
