@@ -1,6 +1,6 @@
 // The practical's toy problem: two noisy concentric circles (like scikit-learn's make_circles).
 #include "data_internal.hpp"
-#include "random.hpp"
+#include <gradflow/random.hpp>
 
 #include <fmt/format.h>
 
@@ -15,7 +15,7 @@ namespace {
 // each coordinate, then the points are shuffled. Coordinates are computed in double and
 // stored as float.
 Split generate_split(int64_t size, double noise, double factor, uint64_t stream_seed) {
-  data_detail::PortableRandom rng(stream_seed);
+  Random rng(stream_seed);
   int64_t outer = size / 2;
   int64_t inner = size - outer;
   struct Point {
@@ -80,9 +80,9 @@ Dataset make_circles(const CirclesOptions& options) {
   // Two independent streams derived from one seed, so train and test are different points
   // and changing test_size never changes the training set.
   d.train = generate_split(options.train_size, options.noise, options.factor,
-                           data_detail::splitmix64(options.seed));
+                           splitmix64(options.seed));
   d.test = generate_split(options.test_size, options.noise, options.factor,
-                          data_detail::splitmix64(options.seed ^ 0x7465737473706c74ULL));
+                          splitmix64(options.seed ^ 0x7465737473706c74ULL));
   return d;
 }
 

@@ -5,10 +5,10 @@
 //
 // The split is fixed: images are numbered digit by digit (all of 0.json, then 1.json, ...) in
 // file order; a Fisher–Yates shuffle of those numbers driven by std::mt19937_64 seeded with
-// kSplitSeed (data_detail::PortableRandom) orders them, the first N - N/5 (8,000) are the
+// kSplitSeed (Random) orders them, the first N - N/5 (8,000) are the
 // training set and the last N/5 (2,000) the test set, each in that shuffled order.
 #include "data_internal.hpp"
-#include "random.hpp"
+#include <gradflow/random.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -219,7 +219,7 @@ Dataset load_mnist_spec(const YAML::Node& spec, const std::string& source) {
 
   std::vector<int64_t> order(images.size());
   std::iota(order.begin(), order.end(), 0);
-  PortableRandom(kSplitSeed).shuffle(order);
+  Random(kSplitSeed).shuffle(order);
   int64_t total = static_cast<int64_t>(order.size());
   int64_t train_count = total - total / 5;
   if (total / 5 == 0) {

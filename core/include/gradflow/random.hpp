@@ -5,9 +5,10 @@
 
 #include <cmath>
 #include <cstdint>
-#include <numbers>
 #include <random>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace gradflow {
 
@@ -32,38 +33,43 @@ class Random {
   uint64_t bits() { return engine_(); }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
-  // Standard normal by Box-Muller; the second value of each pair is kept for the next call.
+  // Standard normal by Marsaglia's polar method: only sqrt (exact in IEEE) and log, no sin or
+  // cos, which keeps results as reproducible across maths libraries as we can. The second
+  // value of each pair is kept for the next call.
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
       return spare_;
     }
-    double u1 = 0;
-    do u1 = uniform();
-    while (u1 <= 0.0);
-    double u2 = uniform();
-    double r = std::sqrt(-2.0 * std::log(u1));
-    spare_ = r * std::sin(2.0 * std::numbers::pi * u2);
+    double u = 0, v = 0, s = 0;
+    do {
+      u = 2.0 * uniform() - 1.0;
+      v = 2.0 * uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double scale = std::sqrt(-2.0 * std::log(s) / s);
+    spare_ = v * scale;
     has_spare_ = true;
-    return r * std::cos(2.0 * std::numbers::pi * u2);
+    return u * scale;
   }
-  // Uniform integer in [0, n) without modulo bias.
+  // Uniform integer in [0, n) without modulo bias: draws below 2^64 mod n are rejected so
+  // that every residue is equally likely.
   uint64_t below(uint64_t n) {
     if (n <= 1) return 0;
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x = 0;
-    do x = engine_();
-    while (x >= limit);
-    return x % n;
+    uint64_t threshold = (0 - n) % n;
+    for (;;) {
+      uint64_t r = engine_();
+      if (r >= threshold) return r % n;
+    }
   }
+  // Fisher-Yates, from the last element down.
   template <class T>
   void shuffle(T* items, uint64_t n) {
-    for (uint64_t i = n; i > 1; --i) {
-      uint64_t j = below(i);
-      T tmp = items[i - 1];
-      items[i - 1] = items[j];
-      items[j] = tmp;
-    }
+    for (uint64_t i = n; i > 1; --i) std::swap(items[i - 1], items[below(i)]);
+  }
+  template <class T>
+  void shuffle(std::vector<T>& items) {
+    shuffle(items.data(), items.size());
   }
 
  private:
