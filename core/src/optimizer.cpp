@@ -36,8 +36,10 @@ struct SlotSet {
 // Plain SGD touches every weight each step; at batch 10 that pass costs as much as the matrix
 // products, so it gets a copy per vector width, picked at load time for the running CPU. It
 // also clears the gradient while the line is in cache, saving backward() a pass of its own.
-__attribute__((target_clones("default", "avx2", "avx512f"))) void sgd_update(
-    float* __restrict w, float* __restrict g, int64_t n, float lr, float wd) {
+__attribute__((target_clones("default", "avx2", "avx512f"))) void sgd_update(float* __restrict w,
+                                                                             float* __restrict g,
+                                                                             int64_t n, float lr,
+                                                                             float wd) {
   for (int64_t i = 0; i < n; ++i) {
     w[i] -= lr * (g[i] + wd * w[i]);
     g[i] = 0.0f;
