@@ -17,6 +17,8 @@
 namespace gradflow {
 namespace {
 
+constexpr const char* kBuiltinPluginName = "gradflow-builtin";
+
 using DiGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
 
 std::string node_label(const NodeSpec& n) {
@@ -222,8 +224,12 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
                         &instance, &err);
     if (rc != GF_OK || !instance) {
       err.message[GF_ERROR_CAPACITY - 1] = '\0';
+      // Third-party ops are named with their file: the author needs to know which build failed.
+      std::string origin = ops[i]->plugin_name == kBuiltinPluginName
+                               ? std::string()
+                               : " [plugin " + ops[i]->plugin_path + "]";
       diags.error(n.where, node_label(n) + " (" + def.name + "): " + err.message +
-                               (inputs_text.empty() ? "" : "; inputs: " + inputs_text));
+                               (inputs_text.empty() ? "" : "; inputs: " + inputs_text) + origin);
       failed[i] = true;
       continue;
     }

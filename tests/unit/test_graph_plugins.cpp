@@ -118,10 +118,10 @@ inputs:
   x: {shape: [6]}
   y: {shape: [3]}
 nodes:
-  - {name: hidden, op: Linear, inputs: [x], out_features: 8, init: {normal: 1.0}}
+  - {name: hidden, op: Linear, inputs: [x], out_features: 8, init: {normal: 0.5}}
   - {name: h, op: ReLU, inputs: [hidden]}
   - {name: sq, op: Square, inputs: [h]}
-  - {name: out, op: Linear, inputs: [sq], out_features: 3, init: {normal: 1.0}}
+  - {name: out, op: Linear, inputs: [sq], out_features: 3, init: {normal: 0.5}}
   - {name: loss, op: MSE, inputs: [out, y]}
 loss: loss
 )",

@@ -8,6 +8,7 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace gradflow::cli {
 namespace {
@@ -22,11 +23,13 @@ int run_check(const CheckArgs& a, const Common& common) {
   OpRegistry registry;
   load_plugins(registry, common.plugins, &spec);
   auto model = Model::plan(spec, registry);
-  std::cout << fmt::format("{}: valid, {} nodes, {} parameters\n", spec.path, model->nodes().size(),
+  // Printed only once everything passed, so a failure leaves no half report on stdout.
+  std::ostringstream report;
+  report << fmt::format("{}: valid, {} nodes, {} parameters\n", spec.path, model->nodes().size(),
                            model->parameters().size());
   for (const auto& node : model->nodes()) {
     const Value& out = model->values()[node.output];
-    std::cout << fmt::format("  {:<16} {:<14} -> {}{}\n", node.spec->name, node.op->def->name,
+    report << fmt::format("  {:<16} {:<14} -> {}{}\n", node.spec->name, node.op->def->name,
                              out.batched ? shape_to_string(out.shape) : "scalar",
                              node.fused_softmax >= 0 ? "  (fused softmax gradient)" : "");
   }
@@ -34,22 +37,25 @@ int run_check(const CheckArgs& a, const Common& common) {
   options.seed = a.seed;
   auto entries = check_gradients(spec, registry, options);
   if (entries.empty()) {
-    std::cout << "no loss: gradient check skipped\n";
+    report << "no loss: gradient check skipped\n";
+    std::cout << report.str();
     return 0;
   }
   bool ok = true;
-  std::cout << "gradient check (central differences):\n";
+  report << "gradient check (central differences):\n";
   for (const auto& e : entries) {
-    std::cout << fmt::format("  {:<24} {:>5} values  max abs err {:.2e}  max rel err {:.2e}  {}\n",
+    report << fmt::format("  {:<24} {:>5} values  max abs err {:.2e}  max rel err {:.2e}  {}\n",
                              e.tensor, e.checked, e.max_abs_error, e.max_rel_error,
                              e.passed ? "ok" : "FAILED");
     ok = ok && e.passed;
   }
   if (!ok) {
+    std::cout << report.str();
     std::cerr << spec.path << ": error: backward disagrees with finite differences (see above)\n";
     return 2;
   }
-  std::cout << "gradient check passed\n";
+  report << "gradient check passed\n";
+  std::cout << report.str();
   return 0;
 }
 
