@@ -45,7 +45,9 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
     fail("plugin '" + requested + "': no such file");
 
   // RTLD_LOCAL keeps each plugin's symbols to itself, so two plugins cannot clash by name.
-  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE keeps the code mapped after dlclose(): op tables that a plugin builds once
+  // and keeps in its own statics stay valid (and visible to LeakSanitizer) until exit.
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!handle) {
     const char* why = ::dlerror();
     fail("plugin '" + requested + "': cannot be loaded: " + (why ? why : "unknown reason"));
