@@ -2,8 +2,9 @@
 // turned into the typed values the plugin receives.
 #pragma once
 
-#include <gradflow/graph_spec.hpp>
 #include <gradflow/plugin_abi.h>
+#include <gradflow/graph_spec.hpp>
+#include <gradflow/registry.hpp>
 
 #include <deque>
 #include <string>
@@ -22,6 +23,5 @@ CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const 
 
 // "{normal: 0.3}" style text for messages and `graph-runner ops`.
 std::string describe_init(const gf_init& init);
-const char* attr_type_name(uint32_t type);
 
 }  // namespace gradflow

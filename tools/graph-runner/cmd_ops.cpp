@@ -9,17 +9,6 @@
 namespace gradflow::cli {
 namespace {
 
-const char* type_name(uint32_t type) {
-  switch (type) {
-    case GF_ATTR_INT: return "int";
-    case GF_ATTR_FLOAT: return "float";
-    case GF_ATTR_BOOL: return "bool";
-    case GF_ATTR_STRING: return "string";
-    case GF_ATTR_INIT: return "init";
-  }
-  return "?";
-}
-
 std::string range(const gf_attr_spec& a) {
   if (a.type != GF_ATTR_INT && a.type != GF_ATTR_FLOAT) return "";
   bool low = std::isfinite(a.min), high = std::isfinite(a.max);
@@ -31,7 +20,8 @@ std::string range(const gf_attr_spec& a) {
 }  // namespace
 
 void add_ops(CLI::App& app, Common& common, Action& run) {
-  CLI::App* cmd = app.add_subcommand("ops", "List every op, its inputs, attributes and plugin file");
+  CLI::App* cmd =
+      app.add_subcommand("ops", "List every op, its inputs, attributes and plugin file");
   cmd->callback([&common, &run] {
     run = [&common] {
       OpRegistry registry;
@@ -39,15 +29,18 @@ void add_ops(CLI::App& app, Common& common, Action& run) {
       for (const auto& [name, entry] : registry.ops()) {
         const gf_op_def& d = *entry.def;
         std::string inputs;
-        for (uint32_t i = 0; i < d.n_inputs; ++i) inputs += (i ? ", " : "") + std::string(d.input_names[i]);
-        std::cout << fmt::format("{}({}){}{}\n", name, inputs, d.flags & GF_OP_LOSS ? "  [loss]" : "",
+        for (uint32_t i = 0; i < d.n_inputs; ++i)
+          inputs += (i ? ", " : "") + std::string(d.input_names[i]);
+        std::cout << fmt::format("{}({}){}{}\n", name, inputs,
+                                 d.flags & GF_OP_LOSS ? "  [loss]" : "",
                                  d.backward ? "" : "  [not differentiable]");
         if (d.doc && *d.doc) std::cout << "    " << d.doc << '\n';
         for (uint32_t i = 0; i < d.n_attrs; ++i) {
           const gf_attr_spec& a = d.attrs[i];
-          std::cout << fmt::format("    {}: {}{}{}{}\n", a.name, type_name(a.type), range(a),
-                                   a.default_text ? fmt::format(" = {}", a.default_text) : " (required)",
-                                   a.doc && *a.doc ? std::string("  - ") + a.doc : "");
+          std::cout << fmt::format(
+              "    {}: {}{}{}{}\n", a.name, attr_type_name(a.type), range(a),
+              a.default_text ? fmt::format(" = {}", a.default_text) : " (required)",
+              a.doc && *a.doc ? std::string("  - ") + a.doc : "");
         }
         std::cout << "    from " << entry.plugin_path << '\n';
       }

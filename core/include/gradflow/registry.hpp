@@ -2,8 +2,8 @@
 // included. Loading checks the library's ABI version before calling any of its code.
 #pragma once
 
-#include <gradflow/diagnostics.hpp>
 #include <gradflow/plugin_abi.h>
+#include <gradflow/diagnostics.hpp>
 
 #include <map>
 #include <memory>
@@ -44,6 +44,9 @@ class OpRegistry {
   std::vector<std::string> plugin_paths_;
   std::map<std::string, OpEntry> ops_;
 };
+
+// "int", "float", "bool", "string" or "init", for messages and listings.
+const char* attr_type_name(uint32_t type);
 
 // Folders searched for plugins, in order: $GRADFLOW_PLUGIN_PATH (colon-separated), then the
 // installed default folder next to libgradflow (<libdir>/gradflow/plugins). A graph's
