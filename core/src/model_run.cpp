@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -15,6 +17,14 @@ namespace gradflow {
 namespace {
 
 constexpr double kMaxBufferBytes = 16.0 * (1ull << 30);
+
+// Zero-filled buffers are touched at once, so on a small machine a graph below 16 GiB would
+// meet the OOM killer rather than an error; three quarters of RAM leaves room for the data set.
+double buffer_limit() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return kMaxBufferBytes;
+  return std::min(kMaxBufferBytes, 0.75 * static_cast<double>(pages) * static_cast<double>(page));
+}
 
 gf_tensor null_view() { return gf_tensor{}; }
 
@@ -38,7 +48,8 @@ double Model::buffer_bytes(int64_t max_batch) const {
 
 void Model::check_buffer_limit(int64_t max_batch) const {
   double bytes = buffer_bytes(max_batch);
-  if (bytes <= kMaxBufferBytes) return;
+  const double limit = buffer_limit();
+  if (bytes <= limit) return;
   // The biggest node output is where the user most likely has to cut.
   const Value* biggest = nullptr;
   for (const auto& v : values_)
@@ -55,7 +66,7 @@ void Model::check_buffer_limit(int64_t max_batch) const {
   throw InputError(where, fmt::format("the graph needs {:.0f} MiB of buffers at batch size {}, "
                                       "more than the limit of {:.0f} MiB{}: reduce layer sizes "
                                       "or the batch size",
-                                      bytes / (1 << 20), max_batch, kMaxBufferBytes / (1 << 20),
+                                      bytes / (1 << 20), max_batch, limit / (1 << 20),
                                       detail));
 }
 

@@ -107,8 +107,7 @@ TEST_CASE("hardening: absurd sizes are rejected when the graph is checked", "[cl
   }
 }
 
-TEST_CASE("hardening: a 5000-node graph loads, plans and checks in reasonable time",
-          "[cli][hardening]") {
+TEST_CASE("hardening: a 5000-node graph loads and plans in reasonable time", "[cli][hardening]") {
   const std::string text = chain_graph(5000);
   auto start = std::chrono::steady_clock::now();
   GraphSpec spec = parse_graph(text, "chain.yaml");
@@ -128,7 +127,7 @@ TEST_CASE("hardening: a 5000-node graph loads, plans and checks in reasonable ti
   CHECK_THAT(r.out, Contains("n4998"));
 }
 
-TEST_CASE("hardening: YAML too deep, too many nodes or too big gives an error",
+TEST_CASE("hardening: YAML that is too deep or too big or has too many nodes gives an error",
           "[cli][hardening]") {
   TempDir tmp;
   SECTION("a 100000-deep flow sequence") {
@@ -190,8 +189,9 @@ train:
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
 }
 
-TEST_CASE("hardening: a diverging run stops naming epoch, step and node; the checkpoint stays",
-          "[cli][hardening]") {
+TEST_CASE(
+    "hardening: a diverging run stops naming epoch and step and node and keeps the checkpoint",
+    "[cli][hardening]") {
   TempDir tmp;
   // A linear regression on raw targets: with lr 1e6 the weights overflow float within a
   // few steps, whereas softmax + cross-entropy would only saturate.
