@@ -59,12 +59,12 @@ void load_batch(Model& model, const std::vector<Binding>& bindings, const Split&
     float* dst = v.data.data();
     switch (b.field) {
       case Field::kFeatures:
-        if (consecutive) {
+        // Consecutive float rows are read in place; byte rows always need converting.
+        if (consecutive && split.has_float_features()) {
           v.external = split.x.data() + order[0] * features;
           break;
         }
-        for (int64_t i = 0; i < count; ++i)
-          std::copy_n(split.x.data() + order[i] * features, features, dst + i * features);
+        split.gather_features(order, count, dst);
         break;
       case Field::kOneHot:
         std::fill_n(dst, count * classes, 0.0f);
@@ -108,7 +108,8 @@ Evaluation evaluate(Model& model, const std::vector<Binding>& bindings, const Sp
   }
   double n = static_cast<double>(std::max<int64_t>(split.size, 1));
   e.loss = loss_sum / n;
-  e.accuracy = has_predict ? static_cast<double>(correct) / n : std::numeric_limits<double>::quiet_NaN();
+  e.accuracy =
+      has_predict ? static_cast<double>(correct) / n : std::numeric_limits<double>::quiet_NaN();
   return e;
 }
 

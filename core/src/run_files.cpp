@@ -66,7 +66,8 @@ void RunFiles::write_metrics(const std::vector<EpochMetrics>& history) const {
   write_file_atomically(dir_ + "/metrics.csv", metrics_csv(history));
 }
 
-void RunFiles::write_curves(const std::vector<EpochMetrics>& history, const std::string& title) const {
+void RunFiles::write_curves(const std::vector<EpochMetrics>& history,
+                            const std::string& title) const {
   write_file_atomically(dir_ + "/curves.svg", render_curves_svg(history, title));
 }
 
@@ -97,14 +98,15 @@ void RunFiles::write_decision(Model& model, const std::vector<Binding>& bindings
   plot.x_max = plot.y_max = -INFINITY;
   for (const Split* split : {&data.train, &data.test})
     for (int64_t i = 0; i < split->size; ++i) {
-      float x = split->x[2 * i], y = split->x[2 * i + 1];
+      float x = split->feature(2 * i), y = split->feature(2 * i + 1);
       plot.x_min = std::min<double>(plot.x_min, x);
       plot.x_max = std::max<double>(plot.x_max, x);
       plot.y_min = std::min<double>(plot.y_min, y);
       plot.y_max = std::max<double>(plot.y_max, y);
       plot.points.push_back({x, y, split->labels[i], split == &data.test});
     }
-  double pad_x = 0.1 * (plot.x_max - plot.x_min) + 1e-3, pad_y = 0.1 * (plot.y_max - plot.y_min) + 1e-3;
+  double pad_x = 0.1 * (plot.x_max - plot.x_min) + 1e-3,
+         pad_y = 0.1 * (plot.y_max - plot.y_min) + 1e-3;
   plot.x_min -= pad_x;
   plot.x_max += pad_x;
   plot.y_min -= pad_y;
@@ -118,8 +120,10 @@ void RunFiles::write_decision(Model& model, const std::vector<Binding>& bindings
   grid.labels.assign(static_cast<size_t>(grid.size), 0);
   for (int64_t r = 0; r < plot.grid_h; ++r)
     for (int64_t c = 0; c < plot.grid_w; ++c) {
-      grid.x.push_back(static_cast<float>(plot.x_min + (c + 0.5) * (plot.x_max - plot.x_min) / plot.grid_w));
-      grid.x.push_back(static_cast<float>(plot.y_min + (r + 0.5) * (plot.y_max - plot.y_min) / plot.grid_h));
+      grid.x.push_back(
+          static_cast<float>(plot.x_min + (c + 0.5) * (plot.x_max - plot.x_min) / plot.grid_w));
+      grid.x.push_back(
+          static_cast<float>(plot.y_min + (r + 0.5) * (plot.y_max - plot.y_min) / plot.grid_h));
     }
   std::vector<int64_t> order(static_cast<size_t>(grid.size));
   for (int64_t i = 0; i < grid.size; ++i) order[i] = i;

@@ -247,16 +247,17 @@ Split load_csv(const std::string& path, const std::string& label_column) {
 void write_csv(const Split& split, const std::string& path) {
   int64_t width = split.feature_size();
   auto cells = data_detail::checked_mul(split.size, width);
-  if (split.size < 0 || !cells || split.x.size() != static_cast<size_t>(*cells) ||
+  if (split.size < 0 || !cells || split.feature_count() != static_cast<size_t>(*cells) ||
       split.labels.size() != static_cast<size_t>(split.size)) {
     throw std::invalid_argument("write_csv: split sizes are inconsistent");
   }
   std::string out;
   for (int64_t j = 0; j < width; ++j) out += fmt::format("x{},", j);
   out += "label\n";
-  auto row = split.x.begin();
+  size_t cell = 0;
   for (int64_t i = 0; i < split.size; ++i) {
-    for (int64_t j = 0; j < width; ++j) fmt::format_to(std::back_inserter(out), "{:.9g},", *row++);
+    for (int64_t j = 0; j < width; ++j)
+      fmt::format_to(std::back_inserter(out), "{:.9g},", split.feature(cell++));
     fmt::format_to(std::back_inserter(out), "{}\n", split.labels[static_cast<size_t>(i)]);
   }
   write_file_atomically(path, out);

@@ -70,6 +70,8 @@ std::string resolve_path(const std::string& base_dir, const std::string& path);
 // gzip decompression with an output cap, so a small file claiming gigabytes (or a
 // decompression bomb) never makes us allocate more than `max_output` bytes.
 std::string gunzip(const std::string& bytes, const std::string& name, uint64_t max_output);
+std::vector<uint8_t> gunzip_bytes(const std::string& bytes, const std::string& name,
+                                  uint64_t max_output);
 inline bool is_gzip(const std::string& bytes) {
   return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
          static_cast<unsigned char>(bytes[1]) == 0x8b;

@@ -147,7 +147,15 @@ Limits read_limits(const YAML::Node& spec, const std::string& source, Diagnostic
 void apply_limit(Split& split, std::optional<int64_t> limit) {
   if (!limit || *limit >= split.size) return;
   split.size = *limit;
-  split.x.resize(static_cast<size_t>(*limit * split.feature_size()));
+  const auto cells = static_cast<size_t>(*limit * split.feature_size());
+  // shrink_to_fit: a limit exists to save memory, so give the rest back.
+  if (split.has_float_features()) {
+    split.x.resize(cells);
+    split.x.shrink_to_fit();
+  } else {
+    split.pixels.resize(cells);
+    split.pixels.shrink_to_fit();
+  }
   split.labels.resize(static_cast<size_t>(*limit));
 }
 

@@ -26,12 +26,12 @@ class Inflater {
   z_stream stream_{};
 };
 
-}  // namespace
-
-std::string gunzip(const std::string& bytes, const std::string& name, uint64_t max_output) {
+// Templated on the output so that callers keeping bytes get them without a second copy.
+template <class Bytes>
+Bytes inflate_all(const std::string& bytes, const std::string& name, uint64_t max_output) {
   Inflater inflater;
   z_stream& zs = inflater.stream();
-  std::string out;
+  Bytes out;
   size_t in_pos = 0;
   // zlib counts in uInt (32 bits), so input and output are fed in chunks.
   constexpr size_t kChunk = 1 << 20;
@@ -83,6 +83,17 @@ std::string gunzip(const std::string& bytes, const std::string& name, uint64_t m
       fail("gzip decompression failed (zlib error " + std::to_string(rc) + ")");
     if (rc == Z_BUF_ERROR && zs.avail_in > 0) fail("gzip decompression made no progress");
   }
+}
+
+}  // namespace
+
+std::string gunzip(const std::string& bytes, const std::string& name, uint64_t max_output) {
+  return inflate_all<std::string>(bytes, name, max_output);
+}
+
+std::vector<uint8_t> gunzip_bytes(const std::string& bytes, const std::string& name,
+                                  uint64_t max_output) {
+  return inflate_all<std::vector<uint8_t>>(bytes, name, max_output);
 }
 
 }  // namespace gradflow::data_detail

@@ -125,62 +125,68 @@ void check_length(const IdxHeader& h, uint64_t actual, bool compressed, const st
   }
 }
 
-// Returns the file's IDX bytes, decompressed if needed, after checking header and length.
-// For compressed input the output is capped at the promised length plus one byte, so a
-// lying header can neither make us allocate nor inflate more than the data really holds.
-std::string checked_idx_bytes(const std::string& raw, const std::string& name, const IdxKind& kind,
-                              IdxHeader* header) {
+// Returns the file's payload (the values after the header), decompressed if needed, after
+// checking header and length. For compressed input the output is capped at the promised
+// length plus one byte, so a lying header can neither make us allocate nor inflate more
+// than the data really holds. The payload is the only full-size buffer this allocates:
+// decompressed bytes have their header cut off in place rather than being copied.
+std::vector<uint8_t> checked_idx_payload(const std::string& raw, const std::string& name,
+                                         const IdxKind& kind, IdxHeader* header) {
   if (!data_detail::is_gzip(raw)) {
     *header = parse_header(raw, name, kind);
     check_length(*header, raw.size(), false, name, kind);
-    return {};  // the caller uses `raw` directly
+    return std::vector<uint8_t>(raw.begin() + header->header_bytes, raw.end());
   }
   std::string head = data_detail::gunzip(raw, name, kMaxHeaderBytes);
   *header = parse_header(head, name, kind);
   uint64_t expected = static_cast<uint64_t>(header->header_bytes) + header->payload_bytes;
-  std::string all = data_detail::gunzip(raw, name, expected + 1);
+  std::vector<uint8_t> all = data_detail::gunzip_bytes(raw, name, expected + 1);
   check_length(*header, all.size(), true, name, kind);
+  all.erase(all.begin(), all.begin() + header->header_bytes);
   return all;
 }
 
 }  // namespace
 
-std::vector<float> parse_idx_images(const std::string& bytes, const std::string& name,
-                                    int64_t* count, std::vector<int64_t>* sample_shape) {
+std::vector<uint8_t> parse_idx_image_bytes(const std::string& bytes, const std::string& name,
+                                           int64_t* count, std::vector<int64_t>* sample_shape) {
   IdxHeader h;
-  std::string decompressed = checked_idx_bytes(bytes, name, kImages, &h);
-  std::string_view data = data_detail::is_gzip(bytes) ? decompressed : bytes;
+  std::vector<uint8_t> pixels = checked_idx_payload(bytes, name, kImages, &h);
   if (h.dims[0] > data_detail::kMaxSamples) {
     fail(name, fmt::format("{} images is more than the supported maximum of {}", h.dims[0],
                            data_detail::kMaxSamples));
   }
-  std::vector<float> pixels(static_cast<size_t>(h.payload_bytes));
-  const auto* src = reinterpret_cast<const unsigned char*>(data.data()) + h.header_bytes;
-  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<float>(src[i]) / 255.0f;
   if (count) *count = h.dims[0];
   if (sample_shape) *sample_shape = {h.dims[1] * h.dims[2]};  // flattened rows x columns
   return pixels;
 }
 
+std::vector<float> parse_idx_images(const std::string& bytes, const std::string& name,
+                                    int64_t* count, std::vector<int64_t>* sample_shape) {
+  std::vector<uint8_t> pixels = parse_idx_image_bytes(bytes, name, count, sample_shape);
+  std::vector<float> out(pixels.size());
+  for (size_t i = 0; i < pixels.size(); ++i) out[i] = byte_to_feature(pixels[i]);
+  return out;
+}
+
 std::vector<int32_t> parse_idx_labels(const std::string& bytes, const std::string& name) {
   IdxHeader h;
-  std::string decompressed = checked_idx_bytes(bytes, name, kLabels, &h);
-  std::string_view data = data_detail::is_gzip(bytes) ? decompressed : bytes;
+  std::vector<uint8_t> values = checked_idx_payload(bytes, name, kLabels, &h);
   if (h.dims[0] > data_detail::kMaxSamples) {
     fail(name, fmt::format("{} labels is more than the supported maximum of {}", h.dims[0],
                            data_detail::kMaxSamples));
   }
-  std::vector<int32_t> labels(static_cast<size_t>(h.payload_bytes));
-  const auto* src = reinterpret_cast<const unsigned char*>(data.data()) + h.header_bytes;
   // Values are single bytes, so every label is below 256 by construction.
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = src[i];
-  return labels;
+  return std::vector<int32_t>(values.begin(), values.end());
 }
 
 Split load_idx(const std::string& images_path, const std::string& labels_path) {
   Split split;
-  split.x = parse_idx_images(data_detail::read_regular_file(images_path), images_path, &split.size,
-                             &split.feature_shape);
+  {
+    // Scoped so that the file's bytes are released as soon as the pixels are out.
+    const std::string raw = data_detail::read_regular_file(images_path);
+    split.pixels = parse_idx_image_bytes(raw, images_path, &split.size, &split.feature_shape);
+  }
   split.labels = parse_idx_labels(data_detail::read_regular_file(labels_path), labels_path);
   if (static_cast<int64_t>(split.labels.size()) != split.size) {
     throw InputError(SourceLocation{labels_path, 0, 0},

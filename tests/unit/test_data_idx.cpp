@@ -32,9 +32,17 @@ TEST_CASE("idx: plain files load with pixels scaled to [0, 1]", "[data][idx]") {
   auto split = load_idx(dir.write("img", good_images()), dir.write("lbl", good_labels()));
   CHECK(split.size == 3);
   CHECK(split.feature_shape == std::vector<int64_t>{6});
-  REQUIRE(split.x.size() == 18);
-  for (int i = 0; i < 18; ++i) CHECK(split.x[i] == Approx(i * 15 / 255.0));
-  CHECK(split.x.back() == Approx(1.0));
+  // Kept as bytes; the features are those bytes scaled, exactly as parse_idx_images scales.
+  CHECK(split.x.empty());
+  CHECK_FALSE(split.has_float_features());
+  REQUIRE(split.feature_count() == 18);
+  for (int i = 0; i < 18; ++i) CHECK(split.pixels[i] == i * 15);
+  for (int i = 0; i < 18; ++i) CHECK(split.feature(i) == Approx(i * 15 / 255.0));
+  CHECK(split.feature(17) == 1.0f);
+  std::vector<float> row(6);
+  split.copy_features(2, row.data());
+  for (int j = 0; j < 6; ++j) CHECK(row[j] == split.feature(12 + j));
+  CHECK(split.features() == gradflow::parse_idx_images(good_images(), "mem", nullptr, nullptr));
   CHECK(split.labels == std::vector<int32_t>{2, 0, 1});
 }
 
@@ -45,9 +53,9 @@ TEST_CASE("idx: gzipped files are detected by content, not by name", "[data][idx
   auto gz = load_idx(dir.write("c", gzip_stored(good_images())),
                      dir.write("d", gzip_stored(good_labels())));
   auto misnamed = load_idx(dir.write("e.gz", good_images()), dir.write("f.gz", good_labels()));
-  CHECK(gz.x == plain.x);
+  CHECK(gz.pixels == plain.pixels);
   CHECK(gz.labels == plain.labels);
-  CHECK(misnamed.x == plain.x);
+  CHECK(misnamed.pixels == plain.pixels);
 }
 
 TEST_CASE("idx: a gzip file of several members loads", "[data][idx]") {

@@ -102,7 +102,7 @@ TEST_CASE("load_dataset: idx files by path", "[data][registry]") {
       dir.path());
   CHECK(d.classes == 5);
   CHECK(d.train.size == 2);
-  CHECK(d.train.x[1] == 1.0f);
+  CHECK(d.train.feature(1) == 1.0f);
   CHECK(d.test.labels == std::vector<int32_t>{0});
   CHECK_THAT(error_of("{dataset: idx, train_images: ti, train_labels: tl, test_images: wide, "
                       "test_labels: vl}",

@@ -97,6 +97,44 @@ TEST_CASE("saved weights reload into identical predictions") {
   std::filesystem::remove_all(options.out_dir);
 }
 
+TEST_CASE("byte features gather and evaluate exactly like the same values as floats") {
+  OpRegistry registry;
+  load_standard_plugins(registry, {});
+  GraphSpec spec = load_graph_file(GRADFLOW_SOURCE_DIR "/graphs/circles_mlp.yaml");
+  Dataset bytes = load_dataset(spec.train.data, spec.dir, spec.path);
+  Split& s = bytes.test;
+  s.pixels.resize(s.x.size());
+  for (size_t i = 0; i < s.x.size(); ++i) s.pixels[i] = static_cast<uint8_t>(i * 97 + 5);
+  s.x.clear();
+  Dataset floats = bytes;
+  floats.test.x = bytes.test.features();
+  floats.test.pixels.clear();
+  REQUIRE(floats.test.has_float_features());
+
+  auto model = Model::plan(spec, registry);
+  model->allocate(64);
+  auto bindings = bind_inputs(*model, bytes, spec.train.bind);
+  model->init_parameters(7);
+  // Gathered (shuffled) rows and in-place (consecutive) rows both see the scaled bytes.
+  const Value& input = model->values()[model->input_value("x")];
+  for (std::vector<int64_t> order :
+       {std::vector<int64_t>{5, 1, 9}, std::vector<int64_t>{3, 4, 5}}) {
+    load_batch(*model, bindings, bytes.test, bytes.classes, order.data(), 3);
+    const float* got = input.current();
+    std::vector<float> row(2);
+    for (int64_t i = 0; i < 3; ++i) {
+      bytes.test.copy_features(order[i], row.data());
+      CHECK(got[2 * i] == floats.test.x[2 * order[i]]);
+      CHECK(got[2 * i + 1] == floats.test.x[2 * order[i] + 1]);
+      CHECK(row == std::vector<float>{got[2 * i], got[2 * i + 1]});
+    }
+  }
+  Evaluation a = evaluate(*model, bindings, bytes.test, bytes.classes);
+  Evaluation b = evaluate(*model, bindings, floats.test, floats.classes);
+  CHECK(a.loss == b.loss);
+  CHECK(a.accuracy == b.accuracy);
+}
+
 TEST_CASE("a checkpoint of another graph is refused with the tensor's name") {
   OpRegistry registry;
   load_standard_plugins(registry, {});
