@@ -52,21 +52,30 @@ std::string range_text(const gf_attr_spec& spec) {
 
 const char* attr_type_name(uint32_t type) {
   switch (type) {
-    case GF_ATTR_INT: return "int";
-    case GF_ATTR_FLOAT: return "float";
-    case GF_ATTR_BOOL: return "bool";
-    case GF_ATTR_STRING: return "string";
-    case GF_ATTR_INIT: return "init";
+    case GF_ATTR_INT:
+      return "int";
+    case GF_ATTR_FLOAT:
+      return "float";
+    case GF_ATTR_BOOL:
+      return "bool";
+    case GF_ATTR_STRING:
+      return "string";
+    case GF_ATTR_INIT:
+      return "init";
   }
   return "?";
 }
 
 std::string describe_init(const gf_init& init) {
   switch (init.kind) {
-    case GF_INIT_ZEROS: return "zeros";
-    case GF_INIT_XAVIER: return "xavier";
-    case GF_INIT_NORMAL: return "{normal: " + YAML::Dump(YAML::Node(init.value)) + "}";
-    case GF_INIT_UNIFORM: return "{uniform: " + YAML::Dump(YAML::Node(init.value)) + "}";
+    case GF_INIT_ZEROS:
+      return "zeros";
+    case GF_INIT_XAVIER:
+      return "xavier";
+    case GF_INIT_NORMAL:
+      return "{normal: " + YAML::Dump(YAML::Node(init.value)) + "}";
+    case GF_INIT_UNIFORM:
+      return "{uniform: " + YAML::Dump(YAML::Node(init.value)) + "}";
   }
   return "?";
 }
@@ -113,15 +122,15 @@ CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const 
       try {
         value = YAML::Load(spec.default_text);
       } catch (const YAML::Exception&) {
-        diags.error(where, label + ": op " + def.name + " declares a bad default for '" +
-                               spec.name + "'");
+        diags.error(where,
+                    label + ": op " + def.name + " declares a bad default for '" + spec.name + "'");
         continue;
       }
     } else {
       if (std::find(suggested.begin(), suggested.end(), spec.name) != suggested.end()) continue;
       diags.error(where, label + ": " + def.name + " needs attribute '" + spec.name + "' (" +
-                             attr_type_name(spec.type) + (spec.doc ? std::string(", ") + spec.doc : "") +
-                             ")");
+                             attr_type_name(spec.type) +
+                             (spec.doc ? std::string(", ") + spec.doc : "") + ")");
       continue;
     }
 

@@ -11,8 +11,8 @@ void save_checkpoint(const std::string& path, const Model& model, const Optimize
                      const TrainingPosition& position, const Metadata& extra) {
   std::vector<NamedTensor> tensors;
   for (const auto& p : model.parameters())
-    tensors.push_back({p.name, p.shape,
-                       std::vector<float>(p.value.data(), p.value.data() + p.value.size())});
+    tensors.push_back(
+        {p.name, p.shape, std::vector<float>(p.value.data(), p.value.data() + p.value.size())});
   Metadata meta{{"format", "gradflow-checkpoint/1"},
                 {"graph", model.spec().name},
                 {"epoch", std::to_string(position.epoch)},
@@ -59,7 +59,8 @@ TrainingPosition load_checkpoint(const std::string& path, Model& model, Optimize
   if (optimizer) {
     auto it = meta.find("optimizer");
     if (it == meta.end())
-      throw InputError(path + ": holds weights only; --resume needs a checkpoint with optimizer state");
+      throw InputError(path +
+                       ": holds weights only; --resume needs a checkpoint with optimizer state");
     if (it->second != optimizer->name())
       throw InputError(path + ": saved by optimizer '" + it->second + "' but the graph uses '" +
                        optimizer->name() + "'");

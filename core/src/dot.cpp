@@ -25,8 +25,9 @@ std::string shape_label(const Value& v) {
 
 std::string to_dot(const Model& model) {
   std::string dot = fmt::format("digraph {} {{\n", quoted(model.spec().name));
-  dot += "  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=11];\n"
-         "  edge [fontname=\"Helvetica\", fontsize=9];\n";
+  dot +=
+      "  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=11];\n"
+      "  edge [fontname=\"Helvetica\", fontsize=9];\n";
   for (const auto& v : model.values())
     if (v.producer < 0)
       dot += fmt::format("  {} [shape=ellipse, style=filled, fillcolor=\"#dbe9f6\", label={}];\n",
@@ -36,11 +37,13 @@ std::string to_dot(const Model& model) {
     bool is_loss = std::any_of(model.loss_terms().begin(), model.loss_terms().end(),
                                [&](const auto& t) { return t.first == node.output; });
     bool is_predict = node.output == model.predict_value();
-    std::string label = fmt::format("{} ({})\n{}", node.spec->name, node.op->def->name, shape_label(out));
-    std::string style = is_loss ? "style=\"filled,bold\", fillcolor=\"#f4c7c3\", penwidth=2"
+    std::string label =
+        fmt::format("{} ({})\n{}", node.spec->name, node.op->def->name, shape_label(out));
+    std::string style = is_loss      ? "style=\"filled,bold\", fillcolor=\"#f4c7c3\", penwidth=2"
                         : is_predict ? "style=filled, fillcolor=\"#d9ead3\""
                                      : "style=filled, fillcolor=\"#ffffff\"";
-    dot += fmt::format("  {} [shape=box, {}, label={}];\n", quoted(node.spec->name), style, quoted(label));
+    dot += fmt::format("  {} [shape=box, {}, label={}];\n", quoted(node.spec->name), style,
+                       quoted(label));
     for (int p : node.params) {
       const Parameter& param = model.parameters()[p];
       dot += fmt::format(

@@ -113,7 +113,8 @@ std::vector<GradientCheckEntry> check_gradients(const GraphSpec& spec, const OpR
   for (auto& p : model->parameters()) {
     std::vector<float> analytic(p.grad.data(), p.grad.data() + p.grad.size());
     GradientCheckEntry e{p.name};
-    check_tensor(*model, options.batch, p.value.data(), analytic.data(), p.value.size(), options, rng, e);
+    check_tensor(*model, options.batch, p.value.data(), analytic.data(), p.value.size(), options,
+                 rng, e);
     entries.push_back(e);
   }
   for (const auto& name : plan.input_grads) {

@@ -9,18 +9,17 @@
 #include <algorithm>
 #include <cctype>
 
+#include <sys/stat.h>
 #include <filesystem>
 #include <set>
-#include <sys/stat.h>
 
 namespace gradflow {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"format",  "name",    "description", "plugins",
-                                                "inputs",  "nodes",   "loss",        "predict",
-                                                "train"};
+const std::vector<std::string> kTopLevelKeys = {
+    "format", "name", "description", "plugins", "inputs", "nodes", "loss", "predict", "train"};
 const std::vector<std::string> kTrainKeys = {"data", "batch_size", "epochs", "optimizer", "seed"};
-const std::vector<std::string> kOptimizerKeys = {"name",  "lr",    "momentum", "nesterov",
+const std::vector<std::string> kOptimizerKeys = {"name",         "lr",    "momentum", "nesterov",
                                                  "weight_decay", "betas", "eps"};
 const std::vector<std::string> kOptimizers = {"sgd", "adam"};
 
@@ -49,7 +48,8 @@ class GraphParser {
       diags_.throw_if_any();
     }
     if (!root.IsMap()) {
-      diags_.error(yaml_.where(root), "a graph file must be a mapping of keys ('format', 'nodes', ...)");
+      diags_.error(yaml_.where(root),
+                   "a graph file must be a mapping of keys ('format', 'nodes', ...)");
       diags_.throw_if_any();
     }
     check_format(root);
@@ -78,8 +78,8 @@ class GraphParser {
     }
     if (!format.IsScalar() || format.Scalar() != kGraphFormat) {
       std::string got = format.IsScalar() ? "'" + format.Scalar() + "'" : "a non-text value";
-      diags_.error(yaml_.where(format), "unsupported format " + got + ": this gradflow reads '" +
-                                            kGraphFormat + "'");
+      diags_.error(yaml_.where(format),
+                   "unsupported format " + got + ": this gradflow reads '" + kGraphFormat + "'");
     } else if (first->first.Scalar() != "format") {
       // Point at 'format' itself: that is the line the user has to move.
       diags_.error(yaml_.where(format), "'format' must be the first key of a graph file (found '" +
@@ -105,7 +105,8 @@ class GraphParser {
 
   void read_inputs(const YAML::Node& node, const SourceLocation& root_where) {
     if (!node || node.IsNull()) {
-      diags_.error(root_where, "missing 'inputs': declare the graph's inputs, e.g. x: {shape: [2]}");
+      diags_.error(root_where,
+                   "missing 'inputs': declare the graph's inputs, e.g. x: {shape: [2]}");
       return;
     }
     if (!node.IsMap()) {
@@ -380,7 +381,8 @@ class GraphParser {
       if (auto b = yaml_.as_bool(n, "'nesterov'")) o.nesterov = *b;
     if (YAML::Node betas = node["betas"]) {
       if (!betas.IsSequence() || betas.size() != 2) {
-        diags_.error(yaml_.where(betas), "'betas' must be a list of two numbers, e.g. [0.9, 0.999]");
+        diags_.error(yaml_.where(betas),
+                     "'betas' must be a list of two numbers, e.g. [0.9, 0.999]");
       } else {
         if (auto b1 = yaml_.as_number(betas[0], "beta1", 0.0, 0.999999)) o.beta1 = *b1;
         if (auto b2 = yaml_.as_number(betas[1], "beta2", 0.0, 0.999999)) o.beta2 = *b2;

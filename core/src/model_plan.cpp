@@ -140,7 +140,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     const gf_op_def& def = *op->def;
     if (n.inputs.size() != def.n_inputs) {
       std::string ports;
-      for (uint32_t p = 0; p < def.n_inputs; ++p) ports += (p ? ", " : "") + std::string(def.input_names[p]);
+      for (uint32_t p = 0; p < def.n_inputs; ++p)
+        ports += (p ? ", " : "") + std::string(def.input_names[p]);
       diags.error(n.where, node_label(n) + ": " + def.name + " takes " +
                                std::to_string(def.n_inputs) + " input(s) [" + ports + "], got " +
                                std::to_string(n.inputs.size()));
@@ -168,7 +169,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     std::string path;
     for (size_t v : cycle) path += g.nodes[v].name + " -> ";
     path += cycle.empty() ? "?" : g.nodes[cycle.front()].name;
-    SourceLocation where = cycle.empty() ? SourceLocation{file, 0, 0} : g.nodes[cycle.front()].where;
+    SourceLocation where =
+        cycle.empty() ? SourceLocation{file, 0, 0} : g.nodes[cycle.front()].where;
     throw InputError(where, "the graph has a cycle: " + path);
   }
   std::vector<size_t> order(reverse_order.rbegin(), reverse_order.rend());
@@ -182,7 +184,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
   }
   std::vector<bool> failed(g.nodes.size(), false);
   std::map<std::string, int> value_of;
-  for (size_t i = 0; i < model->values_.size(); ++i) value_of[model->values_[i].name] = static_cast<int>(i);
+  for (size_t i = 0; i < model->values_.size(); ++i)
+    value_of[model->values_[i].name] = static_cast<int>(i);
 
   for (size_t i : order) {
     const NodeSpec& n = g.nodes[i];
@@ -220,8 +223,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     gf_error err{};
     void* instance = nullptr;
     int rc = def.create(attrs[i].values.data(), static_cast<uint32_t>(attrs[i].values.size()),
-                        in_shapes.data(), static_cast<uint32_t>(in_shapes.size()), &info,
-                        &instance, &err);
+                        in_shapes.data(), static_cast<uint32_t>(in_shapes.size()), &info, &instance,
+                        &err);
     if (rc != GF_OK || !instance) {
       err.message[GF_ERROR_CAPACITY - 1] = '\0';
       // Third-party ops are named with their file: the author needs to know which build failed.
@@ -273,7 +276,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
   diags.throw_if_any();
 
   for (size_t k = 0; k < model->nodes_.size(); ++k)
-    for (int v : model->nodes_[k].inputs) model->values_[v].consumers.push_back(static_cast<int>(k));
+    for (int v : model->nodes_[k].inputs)
+      model->values_[v].consumers.push_back(static_cast<int>(k));
 
   // Losses must be scalars; predict must be per-sample.
   for (const auto& term : g.loss) {
@@ -319,7 +323,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     if (node.in_backward && !node.op->def->backward)
       diags.error(node.spec->where, node_label(*node.spec) + ": op " + node.op->def->name +
                                         " is not differentiable, but the loss needs the gradient "
-                                        "through it (plugin " + node.op->plugin_path + ")");
+                                        "through it (plugin " +
+                                        node.op->plugin_path + ")");
   }
   diags.throw_if_any();
   // Each tensor may be within its limit and the sum still far beyond memory (thousands of
@@ -333,7 +338,8 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     const Value& probs = model->values_[node.inputs[0]];
     if (probs.producer < 0) continue;
     PlannedNode& softmax = model->nodes_[probs.producer];
-    if (std::string(softmax.op->def->name) != "Softmax" || softmax.spec->attrs.size() != 0) continue;
+    if (std::string(softmax.op->def->name) != "Softmax" || softmax.spec->attrs.size() != 0)
+      continue;
     bool only_consumer = true;
     for (int c : probs.consumers)
       if (&model->nodes_[c] != &node && model->nodes_[c].in_backward) only_consumer = false;

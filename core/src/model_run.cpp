@@ -26,7 +26,9 @@ double buffer_limit() {
   return std::min(kMaxBufferBytes, 0.75 * static_cast<double>(pages) * static_cast<double>(page));
 }
 
-gf_tensor null_view() { return gf_tensor{}; }
+gf_tensor null_view() {
+  return gf_tensor{};
+}
 
 double element_count(const std::vector<int64_t>& shape) {
   double n = 1;
@@ -66,8 +68,7 @@ void Model::check_buffer_limit(int64_t max_batch) const {
   throw InputError(where, fmt::format("the graph needs {:.0f} MiB of buffers at batch size {}, "
                                       "more than the limit of {:.0f} MiB{}: reduce layer sizes "
                                       "or the batch size",
-                                      bytes / (1 << 20), max_batch, limit / (1 << 20),
-                                      detail));
+                                      bytes / (1 << 20), max_batch, limit / (1 << 20), detail));
 }
 
 void Model::allocate(int64_t max_batch) {
@@ -96,7 +97,8 @@ void Model::allocate(int64_t max_batch) {
       node.param_grad_views.push_back(params_[p].grad.view());
     }
     node.out_view = values_[node.output].data.view();
-    node.out_grad_view = values_[node.output].needs_grad ? values_[node.output].grad.view() : null_view();
+    node.out_grad_view =
+        values_[node.output].needs_grad ? values_[node.output].grad.view() : null_view();
     // The fused CrossEntropy writes the logits' gradient itself, not the probabilities'.
     if (node.fused_softmax >= 0) node.in_grad_views[0] = null_view();
     if (node.op->def->reserve) {
@@ -116,14 +118,19 @@ void Model::init_parameters(uint64_t seed) {
     double fan_out = p.shape.empty() ? 1.0 : static_cast<double>(p.shape[0]);
     for (int64_t i = 0; i < n; ++i) {
       switch (p.init.kind) {
-        case GF_INIT_NORMAL: w[i] = static_cast<float>(p.init.value * rng.normal()); break;
-        case GF_INIT_UNIFORM: w[i] = static_cast<float>(p.init.value * (2 * rng.uniform() - 1)); break;
+        case GF_INIT_NORMAL:
+          w[i] = static_cast<float>(p.init.value * rng.normal());
+          break;
+        case GF_INIT_UNIFORM:
+          w[i] = static_cast<float>(p.init.value * (2 * rng.uniform() - 1));
+          break;
         case GF_INIT_XAVIER: {
           double a = std::sqrt(6.0 / (fan_in + fan_out));
           w[i] = static_cast<float>(a * (2 * rng.uniform() - 1));
           break;
         }
-        default: w[i] = 0.0f;
+        default:
+          w[i] = 0.0f;
       }
     }
   }
@@ -145,11 +152,10 @@ void Model::forward(int64_t batch) {
   for (auto& node : nodes_) {
     refresh_views(node, batch);
     gf_error err{};
-    int rc = node.op->def->forward(node.instance, node.in_views.data(),
-                                   static_cast<uint32_t>(node.in_views.size()),
-                                   node.param_views.data(),
-                                   static_cast<uint32_t>(node.param_views.size()), &node.out_view,
-                                   &err);
+    int rc =
+        node.op->def->forward(node.instance, node.in_views.data(),
+                              static_cast<uint32_t>(node.in_views.size()), node.param_views.data(),
+                              static_cast<uint32_t>(node.param_views.size()), &node.out_view, &err);
     if (rc != GF_OK) run_op_failure(node, "forward", err);
   }
 }

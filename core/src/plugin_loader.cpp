@@ -41,8 +41,7 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   if (std::find(plugin_paths_.begin(), plugin_paths_.end(), path) != plugin_paths_.end()) return;
 
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    fail("plugin '" + requested + "': no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) fail("plugin '" + requested + "': no such file");
 
   // RTLD_LOCAL keeps each plugin's symbols to itself, so two plugins cannot clash by name.
   // RTLD_NODELETE keeps the code mapped after dlclose(): op tables that a plugin builds once
@@ -76,7 +75,8 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   uint32_t count = 0;
   const gf_op_def* const* table = plugin->get_ops(&count);
   if (!table && count > 0) fail("plugin '" + requested + "': it returned no op table");
-  std::string plugin_name = plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
+  std::string plugin_name =
+      plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
 
   std::map<std::string, OpEntry> fresh;
   for (uint32_t i = 0; i < count; ++i) {
@@ -126,7 +126,8 @@ std::vector<std::string> default_plugin_folders() {
     while (std::getline(list, item, ':'))
       if (!item.empty()) folders.push_back(item);
   }
-  // The built-in plugins live in <libdir>/gradflow/plugins, next to libgradflow itself. The build tree has the same layout, so this works before and after installing.
+  // The built-in plugins live in <libdir>/gradflow/plugins, next to libgradflow itself. The build
+  // tree has the same layout, so this works before and after installing.
   Dl_info info{};
   if (::dladdr(reinterpret_cast<void*>(&default_plugin_folders), &info) && info.dli_fname) {
     std::error_code ec;

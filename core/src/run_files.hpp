@@ -20,7 +20,8 @@ class RunFiles {
   void write_metrics(const std::vector<EpochMetrics>& history) const;
   void write_curves(const std::vector<EpochMetrics>& history, const std::string& title) const;
   void write_model(const Model& model) const;
-  void write_decision(Model& model, const std::vector<Binding>& bindings, const Dataset& data) const;
+  void write_decision(Model& model, const std::vector<Binding>& bindings,
+                      const Dataset& data) const;
   void save_checkpoint(const Model& model, const Optimizer* optimizer,
                        const TrainingPosition& position,
                        const std::vector<EpochMetrics>& history) const;

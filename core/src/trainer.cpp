@@ -12,8 +12,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <numeric>
@@ -23,7 +23,9 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+extern "C" void on_interrupt(int) {
+  g_interrupted.store(true);
+}
 
 // Installs the Ctrl-C handler for the duration of a training run.
 class InterruptGuard {
@@ -82,16 +84,19 @@ std::string percent(double accuracy) {
 
 }  // namespace
 
-void set_thread_count(int threads) { openblas_set_num_threads(threads < 1 ? 1 : threads); }
+void set_thread_count(int threads) {
+  openblas_set_num_threads(threads < 1 ? 1 : threads);
+}
 
-TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry,
-                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
+TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const TrainOptions& options,
+                  std::ostream& out, std::ostream& log) {
   GraphSpec spec = spec_in;
   if (!spec.train.present || !spec.train.data)
     throw InputError(SourceLocation{spec.path, 0, 0},
                      "the graph has no 'train.data' section: nothing to train on");
   if (spec.loss.empty())
-    throw InputError(SourceLocation{spec.path, 0, 0}, "the graph has no 'loss': nothing to minimise");
+    throw InputError(SourceLocation{spec.path, 0, 0},
+                     "the graph has no 'loss': nothing to minimise");
   if (options.epochs) spec.train.epochs = *options.epochs;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   if (options.lr) spec.train.optimizer.lr = *options.lr;
@@ -122,9 +127,10 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry,
   std::vector<int64_t> order(static_cast<size_t>(n));
   InterruptGuard guard;
   ProgressBar bar(log, options.progress);
-  out << fmt::format("training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
-                     spec.name, data.name, n, data.test.size, batch, spec.train.epochs,
-                     optimizer->name(), optimizer->learning_rate());
+  out << fmt::format(
+      "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n", spec.name,
+      data.name, n, data.test.size, batch, spec.train.epochs, optimizer->name(),
+      optimizer->learning_rate());
   auto last_save = std::chrono::steady_clock::now();
   for (int64_t epoch = start.epoch + 1; epoch <= spec.train.epochs; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
@@ -134,9 +140,10 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry,
       if (g_interrupted.load()) {
         bar.clear();
         files.save_checkpoint(*model, optimizer.get(), {epoch - 1, step}, report.history);
-        log << fmt::format("interrupted in epoch {} at step {}: checkpoint saved to {}\n"
-                           "continue with: graph-runner train {} --resume {}\n",
-                           epoch, step, files.checkpoint_path(), spec.path, files.checkpoint_path());
+        log << fmt::format(
+            "interrupted in epoch {} at step {}: checkpoint saved to {}\n"
+            "continue with: graph-runner train {} --resume {}\n",
+            epoch, step, files.checkpoint_path(), spec.path, files.checkpoint_path());
         report.interrupted = true;
         return report;
       }
@@ -163,11 +170,13 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry,
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     Evaluation on_train = evaluate(*model, bindings, data.train, data.classes);
     Evaluation on_test = evaluate(*model, bindings, data.test, data.classes);
-    EpochMetrics m{epoch, on_train.loss, on_train.accuracy, on_test.loss, on_test.accuracy, seconds};
+    EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
+                   on_test.loss, on_test.accuracy, seconds};
     report.history.push_back(m);
-    out << fmt::format("epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
-                       epoch, spec.train.epochs, m.train_loss, percent(m.train_accuracy),
-                       m.test_loss, percent(m.test_accuracy), seconds)
+    out << fmt::format(
+               "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
+               epoch, spec.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
+               percent(m.test_accuracy), seconds)
         << std::flush;
     // Each save is flushed to disk; on tiny data sets that would cost more than the epoch.
     auto now = std::chrono::steady_clock::now();

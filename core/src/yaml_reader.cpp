@@ -23,8 +23,7 @@ std::optional<double> parse_number(const std::string& text) {
   const char* end = begin + text.size();
   if (begin != end && *begin == '+') ++begin;
   auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || ptr != end || begin == end || !std::isfinite(value))
-    return std::nullopt;
+  if (ec != std::errc() || ptr != end || begin == end || !std::isfinite(value)) return std::nullopt;
   return value;
 }
 
@@ -87,7 +86,9 @@ void YamlReader::check_keys(const YAML::Node& map, const std::vector<std::string
 std::optional<std::string> YamlReader::as_string(const YAML::Node& node, const std::string& what) {
   if (!node.IsScalar()) {
     diags_.error(where(node), what + " must be text, not a " +
-                                  (node.IsMap() ? "mapping" : node.IsSequence() ? "list" : "null"));
+                                  (node.IsMap()        ? "mapping"
+                                   : node.IsSequence() ? "list"
+                                                       : "null"));
     return std::nullopt;
   }
   return node.Scalar();
@@ -103,8 +104,8 @@ std::optional<int64_t> YamlReader::as_integer(const YAML::Node& node, const std:
   if (!value) {
     auto real = parse_number(node.Scalar());
     if (real && (*real > static_cast<double>(hi) || *real < static_cast<double>(lo))) {
-      diags_.error(where(node), what + " is " + node.Scalar() + ", outside [" +
-                                    std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      diags_.error(where(node), what + " is " + node.Scalar() + ", outside [" + std::to_string(lo) +
+                                    ", " + std::to_string(hi) + "]");
     } else {
       diags_.error(where(node), what + " must be an integer, got '" + node.Scalar() + "'");
     }
@@ -130,8 +131,9 @@ std::optional<double> YamlReader::as_number(const YAML::Node& node, const std::s
     return std::nullopt;
   }
   if (*value < lo || *value > hi) {
-    diags_.error(where(node), what + " is " + node.Scalar() + ", outside [" + YAML::Dump(YAML::Node(lo)) +
-                                  ", " + YAML::Dump(YAML::Node(hi)) + "]");
+    diags_.error(where(node), what + " is " + node.Scalar() + ", outside [" +
+                                  YAML::Dump(YAML::Node(lo)) + ", " + YAML::Dump(YAML::Node(hi)) +
+                                  "]");
     return std::nullopt;
   }
   return value;

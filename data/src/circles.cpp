@@ -1,6 +1,6 @@
 // The practical's toy problem: two noisy concentric circles (like scikit-learn's make_circles).
-#include "data_internal.hpp"
 #include <gradflow/random.hpp>
+#include "data_internal.hpp"
 
 #include <fmt/format.h>
 
@@ -79,8 +79,8 @@ Dataset make_circles(const CirclesOptions& options) {
   d.class_names = {"outer", "inner"};
   // Two independent streams derived from one seed, so train and test are different points
   // and changing test_size never changes the training set.
-  d.train = generate_split(options.train_size, options.noise, options.factor,
-                           splitmix64(options.seed));
+  d.train =
+      generate_split(options.train_size, options.noise, options.factor, splitmix64(options.seed));
   d.test = generate_split(options.test_size, options.noise, options.factor,
                           splitmix64(options.seed ^ 0x7465737473706c74ULL));
   return d;

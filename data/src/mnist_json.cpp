@@ -7,8 +7,8 @@
 // file order; a Fisher–Yates shuffle of those numbers driven by std::mt19937_64 seeded with
 // kSplitSeed (Random) orders them, the first N - N/5 (8,000) are the
 // training set and the last N/5 (2,000) the test set, each in that shuffled order.
-#include "data_internal.hpp"
 #include <gradflow/random.hpp>
+#include "data_internal.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -90,9 +90,9 @@ TEST_CASE("the MNIST, Fashion-MNIST and linear-SVM graphs reach their accuracy b
     const char* graph;
     double accuracy;
   };
-  for (Bar bar : {Bar{"graphs/mnist_mlp.yaml", 0.925}, Bar{"graphs/mnist_mlp_adam.yaml", 0.94},
-                  Bar{"graphs/fashion_mlp.yaml", 0.875},
-                  Bar{"graphs/fashion_svm_linear.yaml", 0.83}}) {
+  for (Bar bar :
+       {Bar{"graphs/mnist_mlp.yaml", 0.925}, Bar{"graphs/mnist_mlp_adam.yaml", 0.94},
+        Bar{"graphs/fashion_mlp.yaml", 0.875}, Bar{"graphs/fashion_svm_linear.yaml", 0.83}}) {
     SECTION(bar.graph) {
       MetricsRow last = train_graph(bar.graph);
       INFO(bar.graph << ": final test accuracy " << last.accuracy);

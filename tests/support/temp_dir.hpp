@@ -13,7 +13,8 @@ namespace gradflow::test {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gradflow-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "gradflow-test-XXXXXX").string();
     if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }

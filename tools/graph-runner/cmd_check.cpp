@@ -26,12 +26,12 @@ int run_check(const CheckArgs& a, const Common& common) {
   // Printed only once everything passed, so a failure leaves no half report on stdout.
   std::ostringstream report;
   report << fmt::format("{}: valid, {} nodes, {} parameters\n", spec.path, model->nodes().size(),
-                           model->parameters().size());
+                        model->parameters().size());
   for (const auto& node : model->nodes()) {
     const Value& out = model->values()[node.output];
     report << fmt::format("  {:<16} {:<14} -> {}{}\n", node.spec->name, node.op->def->name,
-                             out.batched ? shape_to_string(out.shape) : "scalar",
-                             node.fused_softmax >= 0 ? "  (fused softmax gradient)" : "");
+                          out.batched ? shape_to_string(out.shape) : "scalar",
+                          node.fused_softmax >= 0 ? "  (fused softmax gradient)" : "");
   }
   GradientCheckOptions options;
   options.seed = a.seed;
@@ -45,8 +45,8 @@ int run_check(const CheckArgs& a, const Common& common) {
   report << "gradient check (central differences):\n";
   for (const auto& e : entries) {
     report << fmt::format("  {:<24} {:>5} values  max abs err {:.2e}  max rel err {:.2e}  {}\n",
-                             e.tensor, e.checked, e.max_abs_error, e.max_rel_error,
-                             e.passed ? "ok" : "FAILED");
+                          e.tensor, e.checked, e.max_abs_error, e.max_rel_error,
+                          e.passed ? "ok" : "FAILED");
     ok = ok && e.passed;
   }
   if (!ok) {
@@ -67,7 +67,8 @@ void add_check(CLI::App& app, Common& common, Action& run) {
       "check", "Validate a graph, infer shapes and check every gradient by finite differences");
   cmd->add_option("graph", args->graph, "Graph file")->required();
   cmd->add_option("--seed", args->seed, "Seed for the random weights and inputs");
-  cmd->callback([args, &common, &run] { run = [args, &common] { return run_check(*args, common); }; });
+  cmd->callback(
+      [args, &common, &run] { run = [args, &common] { return run_check(*args, common); }; });
 }
 
 }  // namespace gradflow::cli

@@ -19,7 +19,8 @@ void add_data(CLI::App& app, Common&, Action& run) {
   CLI::App* cmd = app.add_subcommand(
       "data", "Write a data set's exact train and test points as CSV, for other tools");
   cmd->add_option("dataset", args->dataset, "circles | mnist | fashion-mnist")->required();
-  cmd->add_option("--csv", args->csv_dir, "Folder that receives train.csv and test.csv")->required();
+  cmd->add_option("--csv", args->csv_dir, "Folder that receives train.csv and test.csv")
+      ->required();
   cmd->add_option("--set", args->options, "Data set option key=value (e.g. seed=1, noise=0.2)");
   cmd->callback([args, &run] {
     run = [args] {

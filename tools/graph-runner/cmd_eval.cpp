@@ -19,24 +19,28 @@ void add_eval(CLI::App& app, Common& common, Action& run) {
     std::string graph, weights;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("eval", "Loss, accuracy and confusion matrix on the test split");
+  CLI::App* cmd =
+      app.add_subcommand("eval", "Loss, accuracy and confusion matrix on the test split");
   cmd->add_option("graph", args->graph, "Graph file")->required();
-  cmd->add_option("--weights", args->weights, "model.safetensors or checkpoint.safetensors")->required();
+  cmd->add_option("--weights", args->weights, "model.safetensors or checkpoint.safetensors")
+      ->required();
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
       GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
       load_plugins(registry, common.plugins, &spec);
       if (!spec.train.data)
-        throw InputError(SourceLocation{spec.path, 0, 0}, "the graph has no 'train.data' to evaluate on");
+        throw InputError(SourceLocation{spec.path, 0, 0},
+                         "the graph has no 'train.data' to evaluate on");
       Dataset data = load_dataset(spec.train.data, spec.dir, spec.path);
       auto model = Model::plan(spec, registry);
       model->allocate(std::min<int64_t>(1000, std::max<int64_t>(1, data.test.size)));
       auto bindings = bind_inputs(*model, data, spec.train.bind);
       load_checkpoint(args->weights, *model, nullptr);
       Evaluation e = evaluate(*model, bindings, data.test, data.classes, true);
-      std::cout << fmt::format("{} on {} test split ({} samples)\nloss      {:.6f}\naccuracy  {:.2f}%\n",
-                               spec.name, data.name, data.test.size, e.loss, 100 * e.accuracy);
+      std::cout << fmt::format(
+          "{} on {} test split ({} samples)\nloss      {:.6f}\naccuracy  {:.2f}%\n", spec.name,
+          data.name, data.test.size, e.loss, 100 * e.accuracy);
       if (!e.confusion.empty()) {
         std::cout << "confusion matrix (rows: true class, columns: predicted class)\n      ";
         for (int64_t c = 0; c < data.classes; ++c) std::cout << fmt::format("{:>6}", c);

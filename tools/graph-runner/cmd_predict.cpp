@@ -33,8 +33,9 @@ std::vector<float> read_feature_csv(const std::string& path, int64_t width, int6
     std::stringstream row(line);
     std::string cell;
     while (std::getline(row, cell, ',')) cells.push_back(cell);
-    if (line_number == 1 && !cells.empty() && !std::isdigit(static_cast<unsigned char>(cells[0][0])) &&
-        cells[0][0] != '-' && cells[0][0] != '.') {
+    if (line_number == 1 && !cells.empty() &&
+        !std::isdigit(static_cast<unsigned char>(cells[0][0])) && cells[0][0] != '-' &&
+        cells[0][0] != '.') {
       for (size_t i = 0; i < cells.size(); ++i)
         if (cells[i] == "label") label_column = static_cast<int64_t>(i);
       continue;
@@ -45,15 +46,16 @@ std::vector<float> read_feature_csv(const std::string& path, int64_t width, int6
       float v = 0;
       auto [ptr, ec] = std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), v);
       if (ec != std::errc() || ptr != cells[i].data() + cells[i].size() || !std::isfinite(v))
-        throw InputError(SourceLocation{path, line_number, 0},
-                         "column " + std::to_string(i + 1) + ": '" + cells[i] + "' is not a number");
+        throw InputError(
+            SourceLocation{path, line_number, 0},
+            "column " + std::to_string(i + 1) + ": '" + cells[i] + "' is not a number");
       out.push_back(v);
       ++used;
     }
     if (used != width)
-      throw InputError(SourceLocation{path, line_number, 0},
-                       "expected " + std::to_string(width) + " feature columns, found " +
-                           std::to_string(used));
+      throw InputError(
+          SourceLocation{path, line_number, 0},
+          "expected " + std::to_string(width) + " feature columns, found " + std::to_string(used));
     ++*rows;
   }
   return out;
@@ -69,7 +71,8 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
   CLI::App* cmd = app.add_subcommand("predict", "Predict the class of each row of a CSV file");
   cmd->add_option("graph", args->graph, "Graph file")->required();
   cmd->add_option("--weights", args->weights, "model.safetensors")->required();
-  cmd->add_option("--input", args->input, "CSV of features (a 'label' column is ignored)")->required();
+  cmd->add_option("--input", args->input, "CSV of features (a 'label' column is ignored)")
+      ->required();
   cmd->add_option("--output", args->output, "Write the predictions here instead of stdout");
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
@@ -86,7 +89,8 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
         if ((it != spec.train.bind.end() ? it->second : in.name) == "x") feature_input = in.name;
       }
       if (feature_input.empty())
-        throw InputError(SourceLocation{spec.path, 0, 0}, "no graph input is bound to the features 'x'");
+        throw InputError(SourceLocation{spec.path, 0, 0},
+                         "no graph input is bound to the features 'x'");
       int x = model->input_value(feature_input);
       int64_t width = 1;
       for (int64_t d : model->values()[x].shape) width *= d;

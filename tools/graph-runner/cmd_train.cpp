@@ -38,7 +38,8 @@ int run_train(const TrainArgs& a, const Common& common) {
         if (used != a.batch_size.size() || b < 1) throw std::invalid_argument("");
         options.batch_size = b;
       } catch (const std::exception&) {
-        throw InputError("--batch-size must be a positive integer or 'full', got '" + a.batch_size + "'");
+        throw InputError("--batch-size must be a positive integer or 'full', got '" + a.batch_size +
+                         "'");
       }
     }
   }
@@ -68,7 +69,8 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
-  cmd->callback([args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
+  cmd->callback(
+      [args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
 }
 
 }  // namespace gradflow::cli

@@ -30,7 +30,7 @@ void load_batch(Model& model, const std::vector<Binding>& bindings, const Split&
 
 struct Evaluation {
   double loss = 0;
-  double accuracy = 0;  // in [0, 1]; NaN when the graph has no `predict`
+  double accuracy = 0;             // in [0, 1]; NaN when the graph has no `predict`
   std::vector<int64_t> confusion;  // classes x classes, row = true class
 };
 

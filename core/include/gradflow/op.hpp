@@ -23,7 +23,9 @@ namespace gradflow {
 
 using Shape = std::vector<int64_t>;
 
-inline Shape to_shape(const gf_shape& s) { return Shape(s.dims, s.dims + s.rank); }
+inline Shape to_shape(const gf_shape& s) {
+  return Shape(s.dims, s.dims + s.rank);
+}
 inline int64_t numel(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
@@ -145,8 +147,7 @@ class Op {
   // Adds into in_grads[i] (skip those whose data is null) and into param_grads.
   virtual void backward(std::span<const View> /*in*/, std::span<const View> /*params*/,
                         const View& /*out*/, const View& /*out_grad*/,
-                        std::span<const View> /*in_grads*/,
-                        std::span<const View> /*param_grads*/) {
+                        std::span<const View> /*in_grads*/, std::span<const View> /*param_grads*/) {
     throw OpError("op is not differentiable");
   }
 };
@@ -235,10 +236,10 @@ struct OpDefinition {
                       gf_error* err) {
     return guarded(err, [&] {
       std::array<View, kMaxPorts> in_store, param_store, in_grad_store, param_grad_store;
-      static_cast<T*>(instance)->backward(
-          views(in_store, inputs, n_in), views(param_store, params, n_params), view_of(*out),
-          view_of(*out_grad), views(in_grad_store, in_grads, n_in),
-          views(param_grad_store, param_grads, n_params));
+      static_cast<T*>(instance)->backward(views(in_store, inputs, n_in),
+                                          views(param_store, params, n_params), view_of(*out),
+                                          view_of(*out_grad), views(in_grad_store, in_grads, n_in),
+                                          views(param_grad_store, param_grads, n_params));
     });
   }
   static void destroy(void* instance) { delete static_cast<T*>(instance); }
@@ -260,9 +261,9 @@ const gf_op_def* const* op_table(uint32_t* n_ops) {
 
 // Defines the plugin's one exported entry point. The returned struct is constant data, so the
 // host can check its ABI version before any C++ code of the plugin runs.
-#define GRADFLOW_PLUGIN(plugin_name, ...)                                                \
-  extern "C" __attribute__((visibility("default"))) const gf_plugin* gradflow_plugin(void) { \
-    static constexpr gf_plugin kPlugin{sizeof(gf_plugin), GF_ABI_MAJOR, GF_ABI_MINOR,     \
-                                       plugin_name, &::gradflow::detail::op_table<__VA_ARGS__>}; \
-    return &kPlugin;                                                                      \
+#define GRADFLOW_PLUGIN(plugin_name, ...)                                                          \
+  extern "C" __attribute__((visibility("default"))) const gf_plugin* gradflow_plugin(void) {       \
+    static constexpr gf_plugin kPlugin{sizeof(gf_plugin), GF_ABI_MAJOR, GF_ABI_MINOR, plugin_name, \
+                                       &::gradflow::detail::op_table<__VA_ARGS__>};                \
+    return &kPlugin;                                                                               \
   }

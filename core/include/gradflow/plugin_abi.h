@@ -59,7 +59,12 @@ enum gf_attr_type {
   GF_ATTR_INIT = 4 /* {normal: std} | {uniform: a} | xavier | zeros */
 };
 
-enum gf_init_kind { GF_INIT_ZEROS = 0, GF_INIT_NORMAL = 1, GF_INIT_UNIFORM = 2, GF_INIT_XAVIER = 3 };
+enum gf_init_kind {
+  GF_INIT_ZEROS = 0,
+  GF_INIT_NORMAL = 1,
+  GF_INIT_UNIFORM = 2,
+  GF_INIT_XAVIER = 3
+};
 
 typedef struct gf_init {
   uint32_t kind;
@@ -80,8 +85,8 @@ typedef struct gf_attr_spec {
 typedef struct gf_attr_value {
   const char* name;
   uint32_t type;
-  int64_t i; /* INT, BOOL */
-  double f;  /* FLOAT */
+  int64_t i;     /* INT, BOOL */
+  double f;      /* FLOAT */
   const char* s; /* STRING */
   gf_init init;  /* INIT */
 } gf_attr_value;
