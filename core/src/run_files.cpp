@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -60,6 +63,22 @@ RunFiles::RunFiles(std::string dir) : dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_, ec);
   if (ec || !std::filesystem::is_directory(dir_))
     throw InputError(dir_ + ": cannot create the output folder: " + ec.message());
+  remove_orphaned_temporaries();
+}
+
+// A run killed while writing leaves "<file>.tmp.<pid>" behind; once that process is gone the
+// file can only be garbage, never the user's data (the rename never happened).
+void RunFiles::remove_orphaned_temporaries() const {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    auto mark = name.rfind(".tmp.");
+    if (mark == std::string::npos) continue;
+    auto pid = parse_integer(name.substr(mark + 5));
+    if (!pid || *pid <= 0 || *pid > INT32_MAX) continue;
+    if (::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH)
+      std::filesystem::remove(entry.path(), ec);
+  }
 }
 
 void RunFiles::write_metrics(const std::vector<EpochMetrics>& history) const {

@@ -29,6 +29,8 @@ class RunFiles {
   std::vector<EpochMetrics> read_history_from_checkpoint(const std::string& path) const;
 
  private:
+  void remove_orphaned_temporaries() const;
+
   std::string dir_;
 };
 

@@ -1,5 +1,7 @@
 #include "yaml_reader.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -43,6 +45,11 @@ SourceLocation YamlReader::where(const YAML::Node& node) const {
 YAML::Node YamlReader::parse_document(const std::string& text) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp stops at a fixed depth and says only "bad file".
+    diags_.error({file_, e.mark.line + 1, e.mark.column + 1},
+                 "YAML nesting deeper than " + std::to_string(e.depth()) +
+                     " levels; a graph file needs only a few");
   } catch (const YAML::ParserException& e) {
     diags_.error({file_, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
   } catch (const YAML::Exception& e) {

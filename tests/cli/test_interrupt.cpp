@@ -86,3 +86,23 @@ TEST_CASE("Ctrl-C saves a checkpoint from which training resumes exactly") {
   std::filesystem::remove_all(straight);
   std::filesystem::remove_all(interrupted);
 }
+
+TEST_CASE("train removes the temporary files of a killed earlier run, and only those") {
+  std::string out = temp_dir("orphans");
+  std::filesystem::create_directories(out);
+  // A pid that surely belongs to no process: a child that has already been reaped.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  std::string dead = out + "/checkpoint.safetensors.tmp." + std::to_string(child);
+  std::string alive = out + "/metrics.csv.tmp." + std::to_string(::getpid());
+  write_file_atomically(dead, "half a checkpoint");
+  write_file_atomically(alive, "being written by a live process");
+
+  auto r = test::run_runner(
+      {"train", GRADFLOW_SOURCE_DIR "/graphs/circles_mlp.yaml", "--epochs", "1", "--out", out});
+  REQUIRE(r.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(dead));
+  CHECK(std::filesystem::exists(alive));
+  std::filesystem::remove_all(out);
+}

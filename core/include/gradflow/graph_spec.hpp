@@ -94,7 +94,6 @@ GraphSpec parse_graph(const std::string& text, const std::string& path);
 // Limits that keep a hostile file from exhausting memory or the stack.
 inline constexpr size_t kMaxGraphFileBytes = 16u << 20;
 inline constexpr size_t kMaxNodes = 100000;
-inline constexpr int kMaxYamlDepth = 64;
 // Elements of one sample of any value, and of any parameter: far above real networks, far
 // below what would overflow a size computation or exhaust memory before allocate() checks.
 inline constexpr int64_t kMaxSampleElements = int64_t{1} << 28;
