@@ -3,7 +3,6 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
-#include <gradflow/random.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <fmt/format.h>
@@ -13,7 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
 
 namespace gradflow {
 namespace {
@@ -47,23 +45,17 @@ double linear_flops(const Model& model, int64_t rows) {
 BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry,
                   const BenchOptions& options) {
   GraphSpec spec = spec_in;
-  if (!spec.train.present || !spec.train.data)
-    throw InputError(SourceLocation{spec.path, 0, 0},
-                     "the graph has no 'train.data' section: nothing to benchmark on");
-  if (spec.loss.empty())
-    throw InputError(SourceLocation{spec.path, 0, 0}, "the graph has no 'loss': nothing to train");
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   set_thread_count(options.threads);
 
-  Dataset data = load_dataset(spec.train.data, spec.dir, spec.path);
-  auto model = Model::plan(spec, registry);
+  // The trainer's own set-up, so that buffers, memory and cache behaviour match `train`.
+  TrainingSetup setup = prepare_training(spec, registry, "benchmark");
+  Dataset& data = setup.data;
+  Model* model = setup.model.get();
+  const auto& bindings = setup.bindings;
+  auto& optimizer = setup.optimizer;
   const int64_t n = data.train.size;
-  const int64_t batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
-  // The trainer's buffer size, so that memory and cache behaviour match `train`.
-  model->allocate(std::max<int64_t>(batch, std::min<int64_t>(1000, std::max(n, data.test.size))));
-  auto bindings = bind_inputs(*model, data, spec.train.bind);
-  model->init_parameters(spec.train.seed);
-  auto optimizer = make_optimizer(spec.train.optimizer, model->parameters());
+  const int64_t batch = setup.batch;
 
   BenchReport r;
   r.graph = spec.name;
@@ -80,9 +72,7 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry,
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t epoch = 1; epoch <= options.warmup + options.epochs; ++epoch) {
     // Shuffled like the trainer's epochs, so batches are gathered, not read in place.
-    std::iota(order.begin(), order.end(), 0);
-    Random rng(mix_seed(spec.train.seed, "shuffle/" + std::to_string(epoch)));
-    rng.shuffle(order.data(), order.size());
+    epoch_order(spec.train.seed, epoch, order);
     auto t0 = Clock::now();
     for (int64_t begin = 0; begin < n; begin += batch) {
       int64_t count = std::min(batch, n - begin);

@@ -71,18 +71,39 @@ class ProgressBar {
   int64_t last_ = -1;
 };
 
-// The order of epoch e's samples depends only on (seed, e), so a resumed run replays it.
+std::string percent(double accuracy) {
+  return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
+}
+
+}  // namespace
+
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
   std::iota(order.begin(), order.end(), 0);
   Random rng(mix_seed(seed, "shuffle/" + std::to_string(epoch)));
   rng.shuffle(order.data(), order.size());
 }
 
-std::string percent(double accuracy) {
-  return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
+TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry,
+                               const std::string& purpose) {
+  if (!spec.train.present || !spec.train.data)
+    throw InputError(SourceLocation{spec.path, 0, 0},
+                     "the graph has no 'train.data' section: nothing to " + purpose + " on");
+  if (spec.loss.empty())
+    throw InputError(SourceLocation{spec.path, 0, 0},
+                     "the graph has no 'loss': nothing to " + purpose);
+  TrainingSetup s;
+  s.data = load_dataset(spec.train.data, spec.dir, spec.path);
+  s.model = Model::plan(spec, registry);
+  const int64_t n = s.data.train.size;
+  s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
+  // Evaluation runs in chunks of up to 1,000 samples through the same buffers.
+  s.model->allocate(
+      std::max<int64_t>(s.batch, std::min<int64_t>(1000, std::max(n, s.data.test.size))));
+  s.bindings = bind_inputs(*s.model, s.data, spec.train.bind);
+  s.model->init_parameters(spec.train.seed);
+  s.optimizer = make_optimizer(spec.train.optimizer, s.model->parameters());
+  return s;
 }
-
-}  // namespace
 
 void set_thread_count(int threads) {
   openblas_set_num_threads(threads < 1 ? 1 : threads);
@@ -91,26 +112,19 @@ void set_thread_count(int threads) {
 TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const TrainOptions& options,
                   std::ostream& out, std::ostream& log) {
   GraphSpec spec = spec_in;
-  if (!spec.train.present || !spec.train.data)
-    throw InputError(SourceLocation{spec.path, 0, 0},
-                     "the graph has no 'train.data' section: nothing to train on");
-  if (spec.loss.empty())
-    throw InputError(SourceLocation{spec.path, 0, 0},
-                     "the graph has no 'loss': nothing to minimise");
   if (options.epochs) spec.train.epochs = *options.epochs;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   if (options.lr) spec.train.optimizer.lr = *options.lr;
   if (options.seed) spec.train.seed = *options.seed;
   set_thread_count(options.threads);
 
-  Dataset data = load_dataset(spec.train.data, spec.dir, spec.path);
-  auto model = Model::plan(spec, registry);
+  TrainingSetup setup = prepare_training(spec, registry, "train");
+  Dataset& data = setup.data;
+  Model* model = setup.model.get();
+  const auto& bindings = setup.bindings;
+  auto& optimizer = setup.optimizer;
   const int64_t n = data.train.size;
-  const int64_t batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
-  model->allocate(std::max<int64_t>(batch, std::min<int64_t>(1000, std::max(n, data.test.size))));
-  auto bindings = bind_inputs(*model, data, spec.train.bind);
-  model->init_parameters(spec.train.seed);
-  auto optimizer = make_optimizer(spec.train.optimizer, model->parameters());
+  const int64_t batch = setup.batch;
 
   RunFiles files(options.out_dir.empty() ? "runs/" + spec.name : options.out_dir);
   TrainReport report;

@@ -28,21 +28,7 @@ int run_train(const TrainArgs& a, const Common& common) {
   load_plugins(registry, common.plugins, &spec);
   TrainOptions options;
   options.epochs = a.epochs;
-  if (!a.batch_size.empty()) {
-    if (a.batch_size == "full") {
-      options.batch_size = 0;
-    } else {
-      try {
-        size_t used = 0;
-        long long b = std::stoll(a.batch_size, &used);
-        if (used != a.batch_size.size() || b < 1) throw std::invalid_argument("");
-        options.batch_size = b;
-      } catch (const std::exception&) {
-        throw InputError("--batch-size must be a positive integer or 'full', got '" + a.batch_size +
-                         "'");
-      }
-    }
-  }
+  options.batch_size = parse_batch_size(a.batch_size);
   options.lr = a.lr;
   options.seed = a.seed;
   options.out_dir = a.out;

@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <stdexcept>
+
 namespace gradflow::cli {
 
 void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
@@ -19,6 +21,18 @@ void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
     diags.throw_if_any();
   }
   load_standard_plugins(registry, flags);
+}
+
+std::optional<int64_t> parse_batch_size(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text == "full") return 0;
+  try {
+    size_t used = 0;
+    long long b = std::stoll(text, &used);
+    if (used == text.size() && b >= 1) return b;
+  } catch (const std::exception&) {
+  }
+  throw InputError("--batch-size must be a positive integer or 'full', got '" + text + "'");
 }
 
 }  // namespace gradflow::cli

@@ -4,6 +4,8 @@
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,5 +15,8 @@ namespace gradflow::cli {
 // $GRADFLOW_PLUGIN_PATH, then the installed default folder <libdir>/gradflow/plugins.
 void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
                   const GraphSpec* graph = nullptr);
+
+// --batch-size: a positive count, or "full" (0). Empty text means "not given".
+std::optional<int64_t> parse_batch_size(const std::string& text);
 
 }  // namespace gradflow::cli

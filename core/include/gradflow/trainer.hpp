@@ -3,12 +3,16 @@
 // checkpoint.safetensors, decision.svg for 2-D inputs).
 #pragma once
 
+#include <gradflow/binding.hpp>
 #include <gradflow/dataset.hpp>
 #include <gradflow/graph_spec.hpp>
+#include <gradflow/model.hpp>
+#include <gradflow/optimizer.hpp>
 #include <gradflow/plots.hpp>
 #include <gradflow/registry.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -37,6 +41,24 @@ struct TrainReport {
 struct NumericFault : InputError {
   using InputError::InputError;
 };
+
+// Everything a training run works on, set up the same way for `train` and `bench`: the data
+// set loaded, the graph planned with buffers for the batch and for evaluation, inputs bound,
+// weights drawn from the seed, the optimizer created.
+struct TrainingSetup {
+  Dataset data;
+  std::unique_ptr<Model> model;
+  std::vector<Binding> bindings;
+  std::unique_ptr<Optimizer> optimizer;
+  int64_t batch = 0;  // samples per step (the whole set for batch_size: full)
+};
+
+// `purpose` completes "nothing to ..." in the errors for a graph without data or loss.
+TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry,
+                               const std::string& purpose);
+
+// The order of epoch e's samples depends only on (seed, e), so a resumed run replays it.
+void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 
 TrainReport train(const GraphSpec& spec, const OpRegistry& registry, const TrainOptions& options,
                   std::ostream& out, std::ostream& log);
