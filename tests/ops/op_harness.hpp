@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "support/alloc_counter.hpp"
+
 namespace gftest {
 
 using Shape = std::vector<int64_t>;
@@ -54,8 +56,7 @@ Tensor random_tensor(const Shape& shape, int64_t batch, float lo, float hi, uint
 // Each row is a one-hot vector of `classes` entries.
 Tensor one_hot(const std::vector<int>& classes, int64_t n_classes);
 
-// Operator new calls made so far in this process (see alloc_counter.cpp).
-long allocation_count();
+using gradflow::test::allocation_count;
 
 // One created op instance, with host-owned parameter storage.
 class Node {
