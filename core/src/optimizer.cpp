@@ -5,23 +5,26 @@
 namespace gradflow {
 namespace {
 
-// One state tensor per parameter, allocated once.
+// One state tensor per parameter, allocated once, saved as "<prefix>.<parameter name>".
 struct SlotSet {
   std::string prefix;
   std::vector<Tensor> slots;
+  std::vector<std::string> names;
 
   void create(const std::vector<Parameter>& params) {
-    for (const auto& p : params) slots.emplace_back(p.shape, 0);
+    for (const auto& p : params) {
+      slots.emplace_back(p.shape, 0);
+      names.push_back(prefix + "." + p.name);
+    }
   }
-  void save(const std::vector<Parameter>& params, std::vector<NamedTensor>& out) const {
+  void save(std::vector<NamedTensor>& out) const {
     for (size_t i = 0; i < slots.size(); ++i)
-      out.push_back({prefix + "." + params[i].name, params[i].shape,
+      out.push_back({names[i], slots[i].shape(),
                      std::vector<float>(slots[i].data(), slots[i].data() + slots[i].size())});
   }
-  void load(const std::vector<Parameter>& params, const std::vector<NamedTensor>& tensors,
-            const std::string& source) {
+  void load(const std::vector<NamedTensor>& tensors, const std::string& source) {
     for (size_t i = 0; i < slots.size(); ++i) {
-      std::string name = prefix + "." + params[i].name;
+      const std::string& name = names[i];
       const NamedTensor* found = nullptr;
       for (const auto& t : tensors)
         if (t.name == name) found = &t;
@@ -80,18 +83,16 @@ class Sgd final : public Optimizer {
   }
   std::vector<NamedTensor> state() const override {
     std::vector<NamedTensor> out;
-    if (!velocity_.slots.empty()) velocity_.save(*params_for_names_, out);
+    if (!velocity_.slots.empty()) velocity_.save(out);
     return out;
   }
   void load_state(const std::vector<NamedTensor>& tensors, const std::string& source) override {
-    if (!velocity_.slots.empty()) velocity_.load(*params_for_names_, tensors, source);
+    if (!velocity_.slots.empty()) velocity_.load(tensors, source);
   }
-  void bind_names(const std::vector<Parameter>* params) { params_for_names_ = params; }
 
  private:
   OptimizerSpec spec_;
   SlotSet velocity_;
-  const std::vector<Parameter>* params_for_names_ = nullptr;
 };
 
 class Adam final : public Optimizer {
@@ -131,34 +132,26 @@ class Adam final : public Optimizer {
   }
   std::vector<NamedTensor> state() const override {
     std::vector<NamedTensor> out;
-    m_.save(*params_for_names_, out);
-    v_.save(*params_for_names_, out);
+    m_.save(out);
+    v_.save(out);
     return out;
   }
   void load_state(const std::vector<NamedTensor>& tensors, const std::string& source) override {
-    m_.load(*params_for_names_, tensors, source);
-    v_.load(*params_for_names_, tensors, source);
+    m_.load(tensors, source);
+    v_.load(tensors, source);
   }
-  void bind_names(const std::vector<Parameter>* params) { params_for_names_ = params; }
 
  private:
   OptimizerSpec spec_;
   SlotSet m_, v_;
-  const std::vector<Parameter>* params_for_names_ = nullptr;
 };
 
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec,
                                           const std::vector<Parameter>& params) {
-  if (spec.name == "adam") {
-    auto adam = std::make_unique<Adam>(spec, params);
-    adam->bind_names(&params);
-    return adam;
-  }
-  auto sgd = std::make_unique<Sgd>(spec, params);
-  sgd->bind_names(&params);
-  return sgd;
+  if (spec.name == "adam") return std::make_unique<Adam>(spec, params);
+  return std::make_unique<Sgd>(spec, params);
 }
 
 }  // namespace gradflow
