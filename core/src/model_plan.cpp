@@ -338,8 +338,7 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
     const Value& probs = model->values_[node.inputs[0]];
     if (probs.producer < 0) continue;
     PlannedNode& softmax = model->nodes_[probs.producer];
-    if (std::string(softmax.op->def->name) != "Softmax" || softmax.spec->attrs.size() != 0)
-      continue;
+    if (std::string(softmax.op->def->name) != "Softmax") continue;
     bool only_consumer = true;
     for (int c : probs.consumers)
       if (&model->nodes_[c] != &node && model->nodes_[c].in_backward) only_consumer = false;

@@ -37,10 +37,12 @@ void add_eval(CLI::App& app, Common& common, Action& run) {
       model->allocate(std::min<int64_t>(1000, std::max<int64_t>(1, data.test.size)));
       auto bindings = bind_inputs(*model, data, spec.train.bind);
       load_checkpoint(args->weights, *model, nullptr);
-      Evaluation e = evaluate(*model, bindings, data.test, data.classes, true);
-      std::cout << fmt::format(
-          "{} on {} test split ({} samples)\nloss      {:.6f}\naccuracy  {:.2f}%\n", spec.name,
-          data.name, data.test.size, e.loss, 100 * e.accuracy);
+      // Without `predict` there is no class to compare, so no accuracy and no matrix.
+      const bool classifies = model->predict_value() >= 0;
+      Evaluation e = evaluate(*model, bindings, data.test, data.classes, classifies);
+      std::cout << fmt::format("{} on {} test split ({} samples)\nloss      {:.6f}\naccuracy  {}\n",
+                               spec.name, data.name, data.test.size, e.loss,
+                               classifies ? fmt::format("{:.2f}%", 100 * e.accuracy) : "n/a");
       if (!e.confusion.empty()) {
         std::cout << "confusion matrix (rows: true class, columns: predicted class)\n      ";
         for (int64_t c = 0; c < data.classes; ++c) std::cout << fmt::format("{:>6}", c);
