@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <random>
 
 namespace gftest {
@@ -65,8 +66,23 @@ gf_attr_value parse_default(const gf_attr_spec& spec) {
       REQUIRE((text == "true" || text == "false"));
       return bool_attr(spec.name, text == "true");
     case GF_ATTR_INIT:
-      REQUIRE((text == "xavier" || text == "zeros"));
-      return init_attr(spec.name, text == "xavier" ? GF_INIT_XAVIER : GF_INIT_ZEROS);
+      REQUIRE((text == "xavier" || text == "zeros" || text == "he"));
+      return init_attr(spec.name, text == "xavier" ? GF_INIT_XAVIER
+                                  : text == "he"   ? GF_INIT_HE
+                                                   : GF_INIT_ZEROS);
+    case GF_ATTR_INTS: {
+      // An int or a flow list "[a, b]".
+      std::vector<int64_t> values;
+      const char* p = text.c_str();
+      if (*p == '[') ++p;
+      while (*p && *p != ']') {
+        values.push_back(std::strtoll(p, &end, 10));
+        REQUIRE(end != p);
+        p = end;
+        while (*p == ',' || *p == ' ') ++p;
+      }
+      return ints_attr(spec.name, values);
+    }
     default:
       FAIL("unexpected attribute type " << spec.type);
   }
@@ -136,6 +152,21 @@ gf_attr_value init_attr(const char* name, gf_init_kind kind, double value) {
   return v;
 }
 
+gf_attr_value ints_attr(const char* name, const std::vector<int64_t>& values) {
+  static std::deque<gf_attr_list> storage;
+  REQUIRE(values.size() <= GF_MAX_LIST);
+  gf_attr_list& list = storage.emplace_back();
+  list.n = static_cast<uint32_t>(values.size());
+  std::copy(values.begin(), values.end(), list.values);
+  gf_attr_value v{};
+  v.name = name;
+  v.type = GF_ATTR_INTS;
+  v.i = list.n;
+  // Test-only: the host never reads `s` of an int list, so it carries the elements here.
+  v.s = reinterpret_cast<const char*>(&list);
+  return v;
+}
+
 // The plugin's entry points of either ABI version, called the way the host calls them.
 int create_op(const gf_op_def& def, const std::vector<gf_attr_value>& values,
               const std::vector<gf_shape>& shapes, gf_node_info* info, void** instance,
@@ -144,6 +175,9 @@ int create_op(const gf_op_def& def, const std::vector<gf_attr_value>& values,
     return def.create(values.data(), static_cast<uint32_t>(values.size()), shapes.data(),
                       static_cast<uint32_t>(shapes.size()), info, instance, err);
   std::vector<gf_attr_list> lists(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i].type == GF_ATTR_INTS)
+      lists[i] = *reinterpret_cast<const gf_attr_list*>(values[i].s);
   gf_create_args args{};
   args.struct_size = sizeof args;
   args.attrs = values.data();
@@ -155,13 +189,15 @@ int create_op(const gf_op_def& def, const std::vector<gf_attr_value>& values,
 }
 
 gf_call make_call(const std::vector<gf_tensor>& in, const std::vector<gf_tensor>& ps,
-                  const gf_tensor* out) {
+                  const std::vector<gf_tensor>& state, const gf_tensor* out) {
   gf_call call{};
   call.struct_size = sizeof call;
   call.inputs = in.data();
   call.n_inputs = static_cast<uint32_t>(in.size());
   call.params = ps.data();
   call.n_params = static_cast<uint32_t>(ps.size());
+  call.state = state.data();
+  call.n_state = static_cast<uint32_t>(state.size());
   call.out = out;
   return call;
 }
@@ -261,6 +297,8 @@ Node::Node(const std::string& op, const std::vector<Shape>& in_shapes,
   if (def_->reserve) REQUIRE(def_->reserve(instance_, max_batch, &err) == GF_OK);
   for (uint32_t i = 0; i < info_.n_params; ++i)
     params.push_back(Tensor::from_shape(info_.params[i].shape, 0));
+  for (uint32_t i = 0; i < info_.n_state; ++i)
+    state.push_back(Tensor::from_shape(info_.state[i].shape, 0));
 }
 
 Node::~Node() {
@@ -291,7 +329,10 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
   gf_tensor o = out.c();
   gf_error err{};
   const long before = allocation_count();
-  const gf_call call = make_call(in, ps, &o);
+  const std::vector<gf_tensor> st = c_tensors(state);
+  gf_call call = make_call(in, ps, st, &o);
+  call.training = training ? 1u : 0u;
+  call.seed = seed;
   const int rc = def_->forward_ex ? def_->forward_ex(instance_, &call, &err)
                                   : def_->forward(instance_, in.data(), call.n_inputs, ps.data(),
                                                   call.n_params, &o, &err);
@@ -314,7 +355,10 @@ void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const 
   const gf_tensor og = out_grad.c();
   gf_error err{};
   const long before = allocation_count();
-  gf_call call = make_call(in, ps, &o);
+  const std::vector<gf_tensor> st = c_tensors(state);
+  gf_call call = make_call(in, ps, st, &o);
+  call.training = training ? 1u : 0u;
+  call.seed = seed;
   call.out_grad = &og;
   call.in_grads = ig.data();
   call.param_grads = pg.data();

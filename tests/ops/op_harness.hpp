@@ -23,6 +23,9 @@ gf_attr_value int_attr(const char* name, int64_t value);
 gf_attr_value float_attr(const char* name, double value);
 gf_attr_value bool_attr(const char* name, bool value);
 gf_attr_value init_attr(const char* name, gf_init_kind kind, double value = 0.0);
+// An int or int list (GF_ATTR_INTS). The elements live in storage the harness keeps for the
+// whole test run; create() receives them through gf_create_args::lists as from the host.
+gf_attr_value ints_attr(const char* name, const std::vector<int64_t>& values);
 
 // What the host would pass: the given values plus the schema defaults for the rest, parsed
 // from default_text (which also checks that every default is parseable).
@@ -73,6 +76,9 @@ class Node {
   uint32_t n_inputs() const { return static_cast<uint32_t>(in_shapes_.size()); }
 
   std::vector<Tensor> params;  // zero-filled from info(); tests set the values
+  std::vector<Tensor> state;   // the op's state tensors, zero-filled; tests set the values
+  bool training = false;       // gf_call::training of every call
+  uint64_t seed = 0;           // gf_call::seed of every call
 
   Tensor make_output(int64_t batch) const;
   std::vector<Tensor> zero_param_grads() const;

@@ -1,0 +1,156 @@
+#include <catch2/catch.hpp>
+
+#include "ops/op_harness.hpp"
+
+using namespace gftest;
+
+namespace {
+
+struct ConvCase {
+  int64_t c, h, w, out, kh, kw, sh, sw, ph, pw;
+};
+
+std::vector<gf_attr_value> conv_attrs(const ConvCase& k, bool bias = true) {
+  return {int_attr("out_channels", k.out), ints_attr("kernel", {k.kh, k.kw}),
+          ints_attr("stride", {k.sh, k.sw}), ints_attr("padding", {k.ph, k.pw}),
+          bool_attr("bias", bias)};
+}
+
+// The definition, one output value at a time, in double.
+std::vector<double> naive_conv(const ConvCase& k, const Tensor& x, const Tensor& weight,
+                               const Tensor* bias, int64_t oh_n, int64_t ow_n) {
+  std::vector<double> y;
+  for (int64_t b = 0; b < x.batch; ++b)
+    for (int64_t o = 0; o < k.out; ++o)
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          double total = bias ? (*bias)[o] : 0.0;
+          for (int64_t c = 0; c < k.c; ++c)
+            for (int64_t i = 0; i < k.kh; ++i)
+              for (int64_t j = 0; j < k.kw; ++j) {
+                const int64_t ih = oh * k.sh - k.ph + i, iw = ow * k.sw - k.pw + j;
+                if (ih < 0 || ih >= k.h || iw < 0 || iw >= k.w) continue;
+                total += static_cast<double>(weight[((o * k.c + c) * k.kh + i) * k.kw + j]) *
+                         x[((b * k.c + c) * k.h + ih) * k.w + iw];
+              }
+          y.push_back(total);
+        }
+  return y;
+}
+
+const ConvCase kCases[] = {
+    {1, 6, 6, 2, 3, 3, 1, 1, 0, 0},  // plain
+    {2, 7, 5, 3, 3, 2, 2, 1, 1, 0},  // strides, padding and kernels differ per axis
+    {3, 4, 4, 2, 1, 1, 1, 1, 0, 0},  // 1x1: the input is its own column matrix
+    {2, 5, 5, 2, 5, 5, 1, 1, 2, 2},  // LeNet's first layer shape: kernel 5, pad 2
+    {1, 3, 3, 1, 2, 2, 3, 3, 1, 1},  // stride larger than the kernel: skipped inputs
+};
+
+}  // namespace
+
+TEST_CASE("Conv2D infers [C', H', W'] and declares weight and bias", "[conv2d]") {
+  Node node("Conv2D", {{3, 28, 30}},
+            {int_attr("out_channels", 8), ints_attr("kernel", {5, 3}), ints_attr("stride", {2}),
+             ints_attr("padding", {2, 1})});
+  const gf_node_info& info = node.info();
+  REQUIRE(info.out_shape.rank == 3);
+  CHECK(info.out_shape.dims[0] == 8);
+  CHECK(info.out_shape.dims[1] == 14);  // (28 + 4 - 5) / 2 + 1
+  CHECK(info.out_shape.dims[2] == 15);  // (30 + 2 - 3) / 2 + 1
+  REQUIRE(info.n_params == 2);
+  CHECK(std::string(info.params[0].name) == "weight");
+  REQUIRE(info.params[0].shape.rank == 4);
+  CHECK(info.params[0].shape.dims[0] == 8);
+  CHECK(info.params[0].shape.dims[1] == 3);
+  CHECK(info.params[0].shape.dims[2] == 5);
+  CHECK(info.params[0].shape.dims[3] == 3);
+  CHECK(info.params[0].init.kind == GF_INIT_HE);
+  CHECK(std::string(info.params[1].name) == "bias");
+  CHECK(info.params[1].init.kind == GF_INIT_ZEROS);
+  CHECK(info.flops_forward == Approx(2.0 * 8 * 14 * 15 * 3 * 5 * 3 + 8 * 14 * 15));
+}
+
+TEST_CASE("Conv2D rejects bad inputs and windows with the shapes involved", "[conv2d]") {
+  const std::vector<gf_attr_value> k3 = {int_attr("out_channels", 2), ints_attr("kernel", {3})};
+  CreateResult r = try_create("Conv2D", {{784}}, k3);
+  CHECK(r.rc == GF_FAIL);
+  CHECK_THAT(r.message, Catch::Contains("[784]") && Catch::Contains("[C, H, W]"));
+  r = try_create("Conv2D", {{1, 2, 2}}, k3);
+  CHECK(r.rc == GF_FAIL);
+  CHECK_THAT(r.message, Catch::Contains("[3, 3]") && Catch::Contains("[2, 2]"));
+  r = try_create("Conv2D", {{1, 8, 8}},
+                 {int_attr("out_channels", 2), ints_attr("kernel", {3, 3, 3})});
+  CHECK(r.rc == GF_FAIL);
+  CHECK_THAT(r.message, Catch::Contains("kernel"));
+  // A kernel as large as a big image: too much work and workspace to be meant.
+  r = try_create("Conv2D", {{1, 4000, 4000}},
+                 {int_attr("out_channels", 1), ints_attr("kernel", {2000})});
+  CHECK(r.rc == GF_FAIL);
+  CHECK_THAT(r.message, Catch::Contains("limit"));
+}
+
+TEST_CASE("Conv2D forward matches the definition", "[conv2d]") {
+  for (const ConvCase& k : kCases) {
+    for (bool bias : {true, false}) {
+      INFO("case c" << k.c << " " << k.h << "x" << k.w << " kernel " << k.kh << "x" << k.kw
+                    << " stride " << k.sh << "," << k.sw << " pad " << k.ph << "," << k.pw
+                    << " bias " << bias);
+      const int64_t batch = 3;
+      Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k, bias), batch);
+      node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 1);
+      if (bias) node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 2);
+      const Tensor x = random_tensor({k.c, k.h, k.w}, batch, -1, 1, 3);
+      Tensor y = node.make_output(batch);
+      std::fill(y.values.begin(), y.values.end(), 99.0f);  // stale contents must not leak
+      node.forward_into({x}, y);
+      const auto expected =
+          naive_conv(k, x, node.params[0], bias ? &node.params[1] : nullptr,
+                     node.info().out_shape.dims[1], node.info().out_shape.dims[2]);
+      REQUIRE(y.size() == expected.size());
+      for (size_t i = 0; i < expected.size(); ++i) CHECK(y[i] == Approx(expected[i]).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("Conv2D gradients match central differences", "[conv2d][gradcheck]") {
+  for (const ConvCase& k : kCases) {
+    INFO("case c" << k.c << " " << k.h << "x" << k.w << " kernel " << k.kh << "x" << k.kw);
+    Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), 5);
+    node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 4);
+    node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 5);
+    check_gradients(node, {random_tensor({k.c, k.h, k.w}, 2, -1, 1, 6)}, {true});
+  }
+}
+
+TEST_CASE("Conv2D backward adds, over a batch split across slots", "[conv2d]") {
+  // 19 samples: more than the op's slots, in ranges of unequal size.
+  const ConvCase k = kCases[1];
+  Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), 19);
+  node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 7);
+  node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 8);
+  check_backward_adds(node, {random_tensor({k.c, k.h, k.w}, 19, -1, 1, 9)}, {true});
+}
+
+TEST_CASE("Conv2D gradients of a batch are the sums of per-sample gradients", "[conv2d]") {
+  const ConvCase k = kCases[3];
+  const int64_t batch = 11;
+  Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), batch);
+  node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 10);
+  const Tensor x = random_tensor({k.c, k.h, k.w}, batch, -1, 1, 11);
+  const Tensor dy = random_tensor(node.make_output(batch).shape, batch, -1, 1, 12);
+  const Grads all = gradients(node, {x}, {true}, dy);
+  std::vector<double> summed(all.params[0].size(), 0.0);
+  const size_t in = x.size() / batch, out = dy.size() / batch;
+  for (int64_t b = 0; b < batch; ++b) {
+    const Tensor xb =
+        Tensor::of(x.shape, 1, {x.values.begin() + b * in, x.values.begin() + (b + 1) * in});
+    const Tensor dyb =
+        Tensor::of(dy.shape, 1, {dy.values.begin() + b * out, dy.values.begin() + (b + 1) * out});
+    const Grads one = gradients(node, {xb}, {true}, dyb);
+    for (size_t i = 0; i < summed.size(); ++i) summed[i] += one.params[0][i];
+    for (size_t i = 0; i < in; ++i)
+      CHECK(all.inputs[0][b * in + i] == Approx(one.inputs[0][i]).margin(1e-6));
+  }
+  for (size_t i = 0; i < summed.size(); ++i)
+    CHECK(all.params[0][i] == Approx(summed[i]).margin(1e-4));
+}
