@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace gradflow::builtin {
@@ -20,6 +21,9 @@ constexpr int64_t kMaxColumns = int64_t{1} << 26;
 // layer and the batch, never on the thread count, so results are the same on any machine.
 constexpr int64_t kMaxSlots = 8;
 constexpr int64_t kSlotBudget = int64_t{1} << 22;  // floats of workspace for all slots
+// A training forward keeps the column matrices of up to this many floats of samples for its
+// backward, which would otherwise build them again (a batch of 64 for LeNet's layers).
+constexpr int64_t kKeepBudget = int64_t{1} << 22;
 
 // The outputs [lo, hi) of one axis whose input position out * stride - pad + offset is inside
 // [0, in).
@@ -37,38 +41,91 @@ Span inside(int64_t out, int64_t in, int64_t stride, int64_t pad, int64_t offset
   return {lo, hi};
 }
 
+// dst[k] = src[k * stride] for k < n. Runs are short (an output row): with stride 1 they are
+// copied in 8-float blocks, the last one overlapping the one before, which compile to a few
+// moves rather than a library call.
+inline void gather_run(const float* __restrict src, float* __restrict dst, int64_t n,
+                       int64_t stride) {
+  if (stride == 1 && n >= 8) {
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8) std::memcpy(dst + k, src + k, 8 * sizeof(float));
+    if (k < n) std::memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) dst[k] = src[k * stride];
+}
+
+// dst[k * stride] += src[k] for k < n.
+inline void scatter_add_run(const float* __restrict src, float* __restrict dst, int64_t n,
+                            int64_t stride) {
+  int64_t k = 0;
+  if (stride == 1)
+    for (; k + 8 <= n; k += 8)
+      for (int l = 0; l < 8; ++l) dst[k + l] += src[k + l];
+  for (; k < n; ++k) dst[k * stride] += src[k];
+}
+
+inline void zero(float* from, float* to) {
+  if (to > from) std::fill(from, to, 0.0f);
+}
+
 // Rows of `col` are (channel, kernel row, kernel column), columns the output positions: one
 // row holds the input value each output position sees through that kernel tap (0 in padding).
-// With kAdd, the reverse: each column entry is added back to the image position it came from.
-template <bool kAdd>
-void im2col(const Window2D& w, float* image, float* col) {
+// Compiled twice, the AVX2 copy picked at load time where the CPU has it: its 8-float moves
+// halve the instructions of the short runs.
+__attribute__((target_clones("default", "avx2"))) void im2col(const Window2D& w, const float* image,
+                                                              float* col) {
   const int64_t plane = w.out_plane();
   for (int64_t c = 0; c < w.channels; ++c)
-    for (int64_t i = 0; i < w.kernel_h; ++i)
+    for (int64_t i = 0; i < w.kernel_h; ++i) {
+      const Span rows = inside(w.out_h, w.in_h, w.stride_h, w.pad_h, i);
       for (int64_t j = 0; j < w.kernel_w; ++j) {
         float* row = col + ((c * w.kernel_h + i) * w.kernel_w + j) * plane;
-        const Span rows = inside(w.out_h, w.in_h, w.stride_h, w.pad_h, i);
         const Span cols = inside(w.out_w, w.in_w, w.stride_w, w.pad_w, j);
-        if (!kAdd) {
-          std::fill(row, row + rows.lo * w.out_w, 0.0f);
-          std::fill(row + rows.hi * w.out_w, row + plane, 0.0f);
-        }
+        zero(row, row + rows.lo * w.out_w);
+        zero(row + rows.hi * w.out_w, row + plane);
+        const float* source =
+            image + (c * w.in_h - w.pad_h + i) * w.in_w + cols.lo * w.stride_w - w.pad_w + j;
         for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
-          float* line = image + (c * w.in_h + oh * w.stride_h - w.pad_h + i) * w.in_w;
           float* out = row + oh * w.out_w;
-          if (!kAdd) {
-            std::fill(out, out + cols.lo, 0.0f);
-            std::fill(out + cols.hi, out + w.out_w, 0.0f);
-          }
-          int64_t iw = cols.lo * w.stride_w - w.pad_w + j;
-          for (int64_t ow = cols.lo; ow < cols.hi; ++ow, iw += w.stride_w) {
-            if (kAdd)
-              line[iw] += out[ow];
-            else
-              out[ow] = line[iw];
-          }
+          zero(out, out + cols.lo);
+          zero(out + cols.hi, out + w.out_w);
+          gather_run(source + oh * w.stride_h * w.in_w, out + cols.lo, cols.hi - cols.lo,
+                     w.stride_w);
         }
       }
+    }
+}
+
+// The reverse of im2col: each column entry is added to the image position it came from.
+__attribute__((target_clones("default", "avx2"))) void col2im_add(const Window2D& w,
+                                                                  const float* col, float* image) {
+  const int64_t plane = w.out_plane();
+  for (int64_t c = 0; c < w.channels; ++c)
+    for (int64_t i = 0; i < w.kernel_h; ++i) {
+      const Span rows = inside(w.out_h, w.in_h, w.stride_h, w.pad_h, i);
+      for (int64_t j = 0; j < w.kernel_w; ++j) {
+        const float* row = col + ((c * w.kernel_h + i) * w.kernel_w + j) * plane;
+        const Span cols = inside(w.out_w, w.in_w, w.stride_w, w.pad_w, j);
+        float* target =
+            image + (c * w.in_h - w.pad_h + i) * w.in_w + cols.lo * w.stride_w - w.pad_w + j;
+        for (int64_t oh = rows.lo; oh < rows.hi; ++oh)
+          scatter_add_run(row + oh * w.out_w + cols.lo, target + oh * w.stride_h * w.in_w,
+                          cols.hi - cols.lo, w.stride_w);
+      }
+    }
+}
+
+// Eight running sums, so that the loop vectorises (a single float sum may not be reordered).
+float sum(const float* v, int64_t n) {
+  float lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) lanes[k] += v[i + k];
+  float total = 0.0f;
+  for (; i < n; ++i) total += v[i];
+  for (float lane : lanes) total += lane;
+  return total;
 }
 
 class Conv2D final : public Op {
@@ -126,6 +183,11 @@ class Conv2D final : public Op {
     slots_ = std::clamp<int64_t>(kSlotBudget / std::max<int64_t>(columns, 1), 1, kMaxSlots);
     slots_ = std::min(slots_, std::max<int64_t>(max_batch, 1));
     columns_.assign(static_cast<size_t>(slots_ * columns), 0.0f);
+    kept_capacity_ = columns ? std::min(max_batch, kKeepBudget / columns) : 0;
+    // Left uninitialised: pages beyond the training batch are never touched, so they cost no
+    // memory (reserve() is sized for the evaluation batch, often much larger).
+    kept_.reset(new float[static_cast<size_t>(kept_capacity_ * columns)]);
+    kept_rows_ = 0;
     // Slot 0 adds into the host's gradients; the others into their own, summed afterwards.
     partials_.assign(static_cast<size_t>((slots_ - 1) * param_size()), 0.0f);
   }
@@ -134,11 +196,13 @@ class Conv2D final : public Op {
     const View& x = c.in(0);
     check(x, c.out, c.params);
     const int64_t slots = std::min(slots_, x.rows);
+    const int64_t keep = c.training ? std::min(kept_capacity_, x.rows) : 0;
     c.host.parallel_for(slots, 1, [&](int64_t begin, int64_t end) {
       for (int64_t s = begin; s < end; ++s)
         for (int64_t b = first(s, slots, x.rows); b < first(s + 1, slots, x.rows); ++b)
-          forward_sample(x.row(b), c.out.row(b), c.params, workspace(s));
+          forward_sample(x.row(b), c.out.row(b), c.params, b < keep ? kept(b) : workspace(s));
     });
+    kept_rows_ = keep;
   }
 
   void backward(const BackwardContext& c) override {
@@ -173,6 +237,7 @@ class Conv2D final : public Op {
   float* workspace(int64_t slot) {
     return columns_.data() + slot * (direct_ ? 0 : taps_ * w_.out_plane());
   }
+  float* kept(int64_t row) const { return kept_.get() + row * taps_ * w_.out_plane(); }
   static int64_t first(int64_t slot, int64_t slots, int64_t rows) { return slot * rows / slots; }
   static void add(const float* from, int64_t n, float* to) {
     if (!to) return;
@@ -190,7 +255,7 @@ class Conv2D final : public Op {
     if (direct_)
       col = x;
     else
-      im2col<false>(w_, x, col);
+      im2col(w_, x, col);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(out_channels_), plane,
                 static_cast<int>(taps_), 1.0f, params[0].data, static_cast<int>(taps_), col, plane,
                 beta, y, plane);
@@ -203,25 +268,19 @@ class Conv2D final : public Op {
     const float* dy = c.out_grad.row(b);
     float* x = c.in(0).row(b);
     if (weight_grad) {
-      if (direct_)
-        col = x;
-      else
-        im2col<false>(w_, x, col);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, outs, taps, plane, 1.0f, dy, plane, col,
-                  plane, 1.0f, weight_grad, taps);
+      const float* columns = direct_ ? x : b < kept_rows_ ? kept(b) : col;
+      if (columns == col) im2col(w_, x, col);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, outs, taps, plane, 1.0f, dy, plane,
+                  columns, plane, 1.0f, weight_grad, taps);
     }
     if (bias_grad)
-      for (int64_t o = 0; o < out_channels_; ++o) {
-        float total = 0.0f;
-        for (int64_t p = 0; p < plane; ++p) total += dy[o * plane + p];
-        bias_grad[o] += total;
-      }
+      for (int64_t o = 0; o < out_channels_; ++o) bias_grad[o] += sum(dy + o * plane, plane);
     if (!c.in_grad(0)) return;
     float* dx = c.in_grad(0).row(b);
     // dcol = W^T dy, added straight into dx when the columns are the input itself.
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, plane, outs, 1.0f, c.param(0).data,
                 taps, dy, plane, direct_ ? 1.0f : 0.0f, direct_ ? dx : col, plane);
-    if (!direct_) im2col<true>(w_, dx, col);
+    if (!direct_) col2im_add(w_, col, dx);
   }
 
   // The host allocates every view; a mismatch would be a host bug.
@@ -239,8 +298,11 @@ class Conv2D final : public Op {
   bool has_bias_;
   bool direct_;
   int64_t slots_ = 0;
-  std::vector<float> columns_;
+  std::vector<float> columns_;  // one im2col workspace per slot
   std::vector<float> partials_;
+  std::unique_ptr<float[]> kept_;  // column matrices of the last training forward's samples
+  int64_t kept_capacity_ = 0;      // samples kept_ can hold
+  int64_t kept_rows_ = 0;          // samples of the last forward kept (0 after evaluation)
 };
 
 }  // namespace
