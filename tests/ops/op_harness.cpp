@@ -327,9 +327,9 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
   const std::vector<gf_tensor> in = c_tensors(inputs);
   const std::vector<gf_tensor> ps = c_tensors(params);
   gf_tensor o = out.c();
+  const std::vector<gf_tensor> st = c_tensors(state);
   gf_error err{};
   const long before = allocation_count();
-  const std::vector<gf_tensor> st = c_tensors(state);
   gf_call call = make_call(in, ps, st, &o);
   call.training = training ? 1u : 0u;
   call.seed = seed;
@@ -353,9 +353,9 @@ void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const 
   std::vector<gf_tensor> pg = c_tensors(param_grads);
   const gf_tensor o = out.c();
   const gf_tensor og = out_grad.c();
+  const std::vector<gf_tensor> st = c_tensors(state);
   gf_error err{};
   const long before = allocation_count();
-  const std::vector<gf_tensor> st = c_tensors(state);
   gf_call call = make_call(in, ps, st, &o);
   call.training = training ? 1u : 0u;
   call.seed = seed;

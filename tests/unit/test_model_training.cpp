@@ -2,8 +2,8 @@
 // gives other weights; and every shipped graph passes the finite-difference check.
 #include "unit/graph_test_support.hpp"
 
-#include <gradflow/gradcheck.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/gradcheck.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <algorithm>
