@@ -65,16 +65,9 @@ inline void scatter_add_run(const float* __restrict src, float* __restrict dst, 
   for (; k < n; ++k) dst[k * stride] += src[k];
 }
 
-inline void zero(float* from, float* to) {
-  if (to > from) std::fill(from, to, 0.0f);
-}
-
 // Rows of `col` are (channel, kernel row, kernel column), columns the output positions: one
 // row holds the input value each output position sees through that kernel tap (0 in padding).
-// Compiled twice, the AVX2 copy picked at load time where the CPU has it: its 8-float moves
-// halve the instructions of the short runs.
-__attribute__((target_clones("default", "avx2"))) void im2col(const Window2D& w, const float* image,
-                                                              float* col) {
+void im2col(const Window2D& w, const float* image, float* col) {
   const int64_t plane = w.out_plane();
   for (int64_t c = 0; c < w.channels; ++c)
     for (int64_t i = 0; i < w.kernel_h; ++i) {
@@ -82,24 +75,22 @@ __attribute__((target_clones("default", "avx2"))) void im2col(const Window2D& w,
       for (int64_t j = 0; j < w.kernel_w; ++j) {
         float* row = col + ((c * w.kernel_h + i) * w.kernel_w + j) * plane;
         const Span cols = inside(w.out_w, w.in_w, w.stride_w, w.pad_w, j);
-        zero(row, row + rows.lo * w.out_w);
-        zero(row + rows.hi * w.out_w, row + plane);
-        const float* source =
-            image + (c * w.in_h - w.pad_h + i) * w.in_w + cols.lo * w.stride_w - w.pad_w + j;
-        for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
-          float* out = row + oh * w.out_w;
-          zero(out, out + cols.lo);
-          zero(out + cols.hi, out + w.out_w);
-          gather_run(source + oh * w.stride_h * w.in_w, out + cols.lo, cols.hi - cols.lo,
-                     w.stride_w);
-        }
+        // A tap that reaches into the padding gets its whole row cleared at once: one call
+        // instead of a small one at each end of every run.
+        if (rows.lo > 0 || rows.hi < w.out_h || cols.lo > 0 || cols.hi < w.out_w)
+          std::fill(row, row + plane, 0.0f);
+        // Offsets as integers: a pointer to the padding before the image would not be valid.
+        const int64_t first =
+            (c * w.in_h - w.pad_h + i) * w.in_w + cols.lo * w.stride_w - w.pad_w + j;
+        for (int64_t oh = rows.lo; oh < rows.hi; ++oh)
+          gather_run(image + (first + oh * w.stride_h * w.in_w), row + oh * w.out_w + cols.lo,
+                     cols.hi - cols.lo, w.stride_w);
       }
     }
 }
 
 // The reverse of im2col: each column entry is added to the image position it came from.
-__attribute__((target_clones("default", "avx2"))) void col2im_add(const Window2D& w,
-                                                                  const float* col, float* image) {
+void col2im_add(const Window2D& w, const float* col, float* image) {
   const int64_t plane = w.out_plane();
   for (int64_t c = 0; c < w.channels; ++c)
     for (int64_t i = 0; i < w.kernel_h; ++i) {
