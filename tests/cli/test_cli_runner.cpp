@@ -93,6 +93,17 @@ TEST_CASE("graph-runner dot writes DOT that Graphviz accepts", "[cli][dot]") {
   CHECK_THAT(svg.out, Contains("hidden (Linear)"));
 }
 
+TEST_CASE("graph-runner dot shows image shapes and state tensors", "[cli][dot]") {
+  ProcessResult r = run_runner({"dot", source_path("graphs/fashion_cnn_bn.yaml")});
+  require_no_crash(r);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("B x [1, 28, 28]"));
+  CHECK_THAT(r.out, Contains("conv1 (Conv2D)\nB x [32, 28, 28]"));
+  CHECK_THAT(r.out, Contains("conv1.weight\n[32, 1, 3, 3]"));
+  CHECK_THAT(r.out, Contains("bn1.running_mean\n[32] state"));
+  CHECK_THAT(r.out, Contains("bn2.running_var\n[64] state"));
+}
+
 TEST_CASE("graph-runner dot -o writes the file and nothing on stdout", "[cli][dot]") {
   TempDir tmp;
   ProcessResult r =
