@@ -1,6 +1,7 @@
 // graph-runner's surface: help, version, bad flags, `ops`, `dot`, and `check` on the shipped
 // graphs.
 #include "cli/cli_support.hpp"
+#include "unit/image_graph_support.hpp"
 
 #include "unit/graph_test_support.hpp"
 
@@ -112,6 +113,29 @@ TEST_CASE("graph-runner dot -o writes the file and nothing on stdout", "[cli][do
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.empty());
   CHECK_THAT(read_text(tmp / "g.dot"), Contains("hidden (Linear)"));
+}
+
+TEST_CASE("graph-runner check passes on a graph of every image op", "[cli][gradcheck][images]") {
+  // Smooth activations and average pools: a step of the whole-graph check must not cross a
+  // kink, or it would test the checker rather than the ops (MaxPool2D and ReLU have their own
+  // op tests). Batch norm, dropout (its mask fixed by the step), both convolution paths, Add,
+  // Concat, Reshape, Flatten and the global pool are all in the chain.
+  TempDir tmp;
+  std::string text = every_image_op_graph(write_image_data(tmp));
+  for (auto [from, to] : {std::pair<std::string, std::string>{"op: ReLU", "op: Tanh"},
+                          {"op: MaxPool2D,     inputs: [cat],    kernel: 2",
+                           "op: AvgPool2D,     inputs: [cat],    kernel: 2"}})
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at))
+      text.replace(at, from.size(), to);
+  REQUIRE(text.find("ReLU") == std::string::npos);
+  REQUIRE(text.find("MaxPool2D") == std::string::npos);
+  for (const char* seed : {"1", "2"}) {
+    ProcessResult r = run_runner({"check", tmp.write("smooth.yaml", text), "--seed", seed});
+    INFO("seed " << seed << "\n" << r.out << r.err);
+    require_no_crash(r);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("gradient check passed"));
+  }
 }
 
 TEST_CASE("graph-runner check passes on every shipped graph", "[cli][gradcheck]") {
