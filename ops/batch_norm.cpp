@@ -9,10 +9,25 @@
 namespace gradflow::builtin {
 namespace {
 
-// Sums over one channel: `rows` runs of `positions` contiguous values, `stride` apart.
+// One channel of a batch is `rows` runs of `positions` contiguous values, `stride` apart:
+// f(run, n, offset of the run from the channel's first value).
 template <class F>
 void each_run(const float* base, int64_t rows, int64_t stride, int64_t positions, F&& f) {
   for (int64_t r = 0; r < rows; ++r) f(base + r * stride, positions, r * stride);
+}
+
+// sum of g(i) over [0, n) in eight float lanes, which vectorise (a single running sum may not
+// be reordered), returned as double so that the sums over runs stay accurate.
+template <class G>
+double lane_sum(int64_t n, G&& g) {
+  float lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) lanes[k] += g(i + k);
+  double total = 0;
+  for (; i < n; ++i) total += g(i);
+  for (float lane : lanes) total += lane;
+  return total;
 }
 
 // Batch normalisation (Ioffe and Szegedy 2015) as PyTorch's BatchNorm1d/2d: per channel of
@@ -96,13 +111,16 @@ class BatchNorm final : public Op {
     double total = 0;
     each_run(c.in(0).data + ch * positions_, c.in(0).rows, stride(), positions_,
              [&](const float* x, int64_t n, int64_t) {
-               for (int64_t i = 0; i < n; ++i) total += x[i];
+               total += lane_sum(n, [x](int64_t i) { return x[i]; });
              });
     const double mean = total / static_cast<double>(count);
+    // Two passes (deviations from the mean) rather than E[x^2] - E[x]^2, which cancels.
+    const float fmean = static_cast<float>(mean);
     double squares = 0;
     each_run(c.in(0).data + ch * positions_, c.in(0).rows, stride(), positions_,
              [&](const float* x, int64_t n, int64_t) {
-               for (int64_t i = 0; i < n; ++i) squares += (x[i] - mean) * (x[i] - mean);
+               squares +=
+                   lane_sum(n, [x, fmean](int64_t i) { return (x[i] - fmean) * (x[i] - fmean); });
              });
     const double var = squares / static_cast<double>(count);
     mean_[ch] = static_cast<float>(mean);
@@ -128,10 +146,9 @@ class BatchNorm final : public Op {
     const float* dy0 = c.out_grad.data + ch * positions_;
     double sum_dy = 0, sum_dy_xhat = 0;
     each_run(x0, c.in(0).rows, stride(), positions_, [&](const float* x, int64_t n, int64_t off) {
-      for (int64_t i = 0; i < n; ++i) {
-        sum_dy += dy0[off + i];
-        sum_dy_xhat += dy0[off + i] * (x[i] - mean) * inv_std;
-      }
+      const float* dy = dy0 + off;
+      sum_dy += lane_sum(n, [dy](int64_t i) { return dy[i]; });
+      sum_dy_xhat += lane_sum(n, [&](int64_t i) { return dy[i] * (x[i] - mean) * inv_std; });
     });
     if (c.param_grad(0)) c.param_grad(0).data[ch] += static_cast<float>(sum_dy_xhat);
     if (c.param_grad(1)) c.param_grad(1).data[ch] += static_cast<float>(sum_dy);
