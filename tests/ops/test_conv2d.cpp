@@ -154,3 +154,84 @@ TEST_CASE("Conv2D gradients of a batch are the sums of per-sample gradients", "[
   for (size_t i = 0; i < summed.size(); ++i)
     CHECK(all.params[0][i] == Approx(summed[i]).margin(1e-4));
 }
+
+namespace {
+
+// Weight and input gradients by the definition, in double: every output position adds its
+// gradient times the input it saw (to the weight) and times the weight (to the input).
+void naive_backward(const ConvCase& k, const Tensor& x, const Tensor& weight, const Tensor& dy,
+                    int64_t oh_n, int64_t ow_n, std::vector<double>& dw, std::vector<double>& dx) {
+  dw.assign(weight.size(), 0.0);
+  dx.assign(x.size(), 0.0);
+  for (int64_t b = 0; b < x.batch; ++b)
+    for (int64_t o = 0; o < k.out; ++o)
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          const double g = dy[((b * k.out + o) * oh_n + oh) * ow_n + ow];
+          for (int64_t c = 0; c < k.c; ++c)
+            for (int64_t i = 0; i < k.kh; ++i)
+              for (int64_t j = 0; j < k.kw; ++j) {
+                const int64_t ih = oh * k.sh - k.ph + i, iw = ow * k.sw - k.pw + j;
+                if (ih < 0 || ih >= k.h || iw < 0 || iw >= k.w) continue;
+                const int64_t wi = ((o * k.c + c) * k.kh + i) * k.kw + j;
+                const int64_t xi = ((b * k.c + c) * k.h + ih) * k.w + iw;
+                dw[wi] += g * x[xi];
+                dx[xi] += g * weight[wi];
+              }
+        }
+}
+
+}  // namespace
+
+TEST_CASE("Conv2D backward matches the definition, also for layers split into bands", "[conv2d]") {
+  std::vector<ConvCase> cases(std::begin(kCases), std::end(kCases));
+  // 576 taps x 64 columns per output row: more than one band of the op's workspace budget.
+  cases.push_back({64, 64, 64, 2, 3, 3, 1, 1, 1, 1});
+  cases.push_back({64, 70, 64, 3, 3, 3, 2, 1, 0, 1});
+  for (const ConvCase& k : cases) {
+    INFO("case c" << k.c << " " << k.h << "x" << k.w << " kernel " << k.kh << "x" << k.kw
+                  << " stride " << k.sh << "," << k.sw);
+    const int64_t batch = 3;
+    Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), batch);
+    node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 13);
+    node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 14);
+    const Tensor x = random_tensor({k.c, k.h, k.w}, batch, -1, 1, 15);
+    const int64_t oh = node.info().out_shape.dims[1], ow = node.info().out_shape.dims[2];
+    const Tensor y = node.forward({x});
+    const auto expected = naive_conv(k, x, node.params[0], &node.params[1], oh, ow);
+    for (size_t i = 0; i < expected.size(); ++i) REQUIRE(y[i] == Approx(expected[i]).margin(1e-3));
+    const Tensor dy = random_tensor(y.shape, batch, -1, 1, 16);
+    const Grads g = gradients(node, {x}, {true}, dy);
+    std::vector<double> dw, dx;
+    naive_backward(k, x, node.params[0], dy, oh, ow, dw, dx);
+    for (size_t i = 0; i < dw.size(); ++i) REQUIRE(g.params[0][i] == Approx(dw[i]).margin(2e-3));
+    for (size_t i = 0; i < dx.size(); ++i) REQUIRE(g.inputs[0][i] == Approx(dx[i]).margin(1e-4));
+    double db = 0;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t p = 0; p < oh * ow; ++p) db += dy[(b * k.out) * oh * ow + p];
+    CHECK(g.params[1][0] == Approx(db).margin(1e-3));
+  }
+}
+
+TEST_CASE("Conv2D training and evaluation forwards agree, and backward after either is right",
+          "[conv2d]") {
+  // Training keeps the column matrices for backward; evaluation does not. Both must give the
+  // same output, and a backward after an evaluation forward must not use stale columns.
+  const ConvCase k = kCases[3];
+  Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), 4);
+  node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 17);
+  const Tensor x = random_tensor({k.c, k.h, k.w}, 4, -1, 1, 18);
+  const Tensor other = random_tensor({k.c, k.h, k.w}, 4, -1, 1, 19);
+  const Tensor dy = random_tensor(node.make_output(4).shape, 4, -1, 1, 20);
+  node.training = true;
+  const Tensor trained = node.forward({x});
+  const Grads reference = gradients(node, {x}, {true}, dy);
+  node.forward({other});  // keeps the columns of other inputs...
+  node.training = false;
+  CHECK(node.forward({x}).values == trained.values);  // ...which evaluation must forget
+  std::vector<Tensor> in_grads{Tensor::zeros(x.shape, 4)};
+  std::vector<Tensor> param_grads = node.zero_param_grads();
+  node.backward({x}, trained, dy, in_grads, param_grads);
+  CHECK(param_grads[0].values == reference.params[0].values);
+  CHECK(in_grads[0].values == reference.inputs[0].values);
+}
