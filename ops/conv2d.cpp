@@ -27,6 +27,17 @@ constexpr int64_t kMaxSlots = 8;
 // backward, which would otherwise build them again (a batch of 64 for LeNet's layers).
 constexpr int64_t kKeepBudget = int64_t{1} << 22;
 
+// Runs f(slot) for slots [0, n) on the host's threads. A host may split ranges only at
+// multiples of some alignment, so each slot is spread over kSpread indices and run by the
+// range that holds its first one: every slot exactly once, whatever the split.
+constexpr int64_t kSpread = 64;
+template <class F>
+void for_each_slot(const Host& host, int64_t n, F&& f) {
+  host.parallel_for(n * kSpread, kSpread, [&](int64_t begin, int64_t end) {
+    for (int64_t s = (begin + kSpread - 1) / kSpread; s * kSpread < end; ++s) f(s);
+  });
+}
+
 // Eight running sums, so that the loop vectorises (a single float sum may not be reordered).
 float sum(const float* v, int64_t n) {
   float lanes[8] = {};
@@ -110,10 +121,9 @@ class Conv2D final : public Op {
     check(x, c.out, c.params);
     const int64_t slots = std::min(slots_, x.rows);
     const int64_t keep = c.training ? std::min(kept_capacity_, x.rows) : 0;
-    c.host.parallel_for(slots, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t s = begin; s < end; ++s)
-        for (int64_t b = first(s, slots, x.rows); b < first(s + 1, slots, x.rows); ++b)
-          forward_sample(x.row(b), c.out.row(b), c.params, b < keep ? kept(b) : workspace(s));
+    for_each_slot(c.host, slots, [&](int64_t s) {
+      for (int64_t b = first(s, slots, x.rows); b < first(s + 1, slots, x.rows); ++b)
+        forward_sample(x.row(b), c.out.row(b), c.params, b < keep ? kept(b) : workspace(s));
     });
     kept_rows_ = keep;
   }
@@ -128,14 +138,12 @@ class Conv2D final : public Op {
     // A null parameter gradient means the host froze that parameter.
     const bool weight_wanted = static_cast<bool>(c.param_grad(0));
     const bool bias_wanted = has_bias_ && c.param_grad(1);
-    c.host.parallel_for(slots, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t s = begin; s < end; ++s) {
-        float* own = s == 0 ? nullptr : partial(s);
-        float* weight_grad = !weight_wanted ? nullptr : own ? own : c.param_grad(0).data;
-        float* bias_grad = !bias_wanted ? nullptr : own ? own + weights() : c.param_grad(1).data;
-        for (int64_t b = first(s, slots, x.rows); b < first(s + 1, slots, x.rows); ++b)
-          backward_sample(c, b, weight_grad, bias_grad, workspace(s));
-      }
+    for_each_slot(c.host, slots, [&](int64_t s) {
+      float* own = s == 0 ? nullptr : partial(s);
+      float* weight_grad = !weight_wanted ? nullptr : own ? own : c.param_grad(0).data;
+      float* bias_grad = !bias_wanted ? nullptr : own ? own + weights() : c.param_grad(1).data;
+      for (int64_t b = first(s, slots, x.rows); b < first(s + 1, slots, x.rows); ++b)
+        backward_sample(c, b, weight_grad, bias_grad, workspace(s));
     });
     for (int64_t s = 1; s < slots; ++s) {
       if (weight_wanted) add(partial(s), weights(), c.param_grad(0).data);

@@ -188,6 +188,22 @@ int create_op(const gf_op_def& def, const std::vector<gf_attr_value>& values,
   return def.create_ex(&args, info, instance, err);
 }
 
+// A host that splits parallel loops oddly (see Node::split), on the calling thread.
+void split_parallel_for(void* self, int64_t n, int64_t grain, gf_range_fn fn, void* ctx) {
+  const int64_t chunk = std::max(grain, *static_cast<const int64_t*>(self));
+  for (int64_t begin = (n - 1) / chunk * chunk; begin >= 0; begin -= chunk)
+    fn(ctx, begin, std::min(n, begin + chunk));
+}
+
+gf_host split_host(const int64_t* split) {
+  gf_host host{};
+  host.struct_size = sizeof host;
+  host.threads = 4;
+  host.self = const_cast<int64_t*>(split);
+  host.parallel_for = &split_parallel_for;
+  return host;
+}
+
 gf_call make_call(const std::vector<gf_tensor>& in, const std::vector<gf_tensor>& ps,
                   const std::vector<gf_tensor>& state, const gf_tensor* out) {
   gf_call call{};
@@ -333,6 +349,8 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
   gf_call call = make_call(in, ps, st, &o);
   call.training = training ? 1u : 0u;
   call.seed = seed;
+  const gf_host host = split_host(&split);
+  if (split > 0) call.host = &host;
   const int rc = def_->forward_ex ? def_->forward_ex(instance_, &call, &err)
                                   : def_->forward(instance_, in.data(), call.n_inputs, ps.data(),
                                                   call.n_params, &o, &err);
@@ -359,6 +377,8 @@ void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const 
   gf_call call = make_call(in, ps, st, &o);
   call.training = training ? 1u : 0u;
   call.seed = seed;
+  const gf_host host = split_host(&split);
+  if (split > 0) call.host = &host;
   call.out_grad = &og;
   call.in_grads = ig.data();
   call.param_grads = pg.data();

@@ -79,6 +79,9 @@ class Node {
   std::vector<Tensor> state;   // the op's state tensors, zero-filled; tests set the values
   bool training = false;       // gf_call::training of every call
   uint64_t seed = 0;           // gf_call::seed of every call
+  // 0: no host (everything on one thread). Otherwise a host whose parallel_for cuts [0, n) into
+  // ranges of max(grain, split) indices and runs them last first, as another thread pool might.
+  int64_t split = 0;
 
   Tensor make_output(int64_t batch) const;
   std::vector<Tensor> zero_param_grads() const;

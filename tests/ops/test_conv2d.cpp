@@ -235,3 +235,45 @@ TEST_CASE("Conv2D training and evaluation forwards agree, and backward after eit
   CHECK(param_grads[0].values == reference.params[0].values);
   CHECK(in_grads[0].values == reference.inputs[0].values);
 }
+
+TEST_CASE("ops give the same numbers however the host splits their loops", "[conv2d][threads]") {
+  struct Case {
+    const char* op;
+    Shape in;
+    std::vector<gf_attr_value> attrs;
+  };
+  const ConvCase k = kCases[1];
+  const std::vector<Case> cases = {
+      {"Conv2D", {k.c, k.h, k.w}, conv_attrs(k)},
+      {"MaxPool2D", {3, 6, 6}, {ints_attr("kernel", {2})}},
+      {"AvgPool2D", {3, 6, 6}, {ints_attr("kernel", {3}), ints_attr("padding", {1})}},
+      {"BatchNorm", {40, 2, 2}, {}},
+      {"Dropout", {1000}, {}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.op);
+    const int64_t batch = 19;
+    const Tensor x = random_tensor(c.in, batch, -1, 1, 21);
+    std::vector<float> outputs, grads;
+    for (int64_t split : {0, 1, 17, 64, 100}) {
+      INFO("split " << split);
+      Node node(c.op, {c.in}, c.attrs, batch);
+      for (size_t p = 0; p < node.params.size(); ++p)
+        node.params[p] = random_tensor(node.params[p].shape, 0, 0.5f, 1.5f, 22);
+      node.training = true;
+      node.seed = 5;
+      node.split = split;
+      const Tensor y = node.forward({x});
+      const Grads g = gradients(node, {x}, {true}, random_tensor(y.shape, batch, -1, 1, 23));
+      std::vector<float> all = g.inputs[0].values;
+      for (const Tensor& p : g.params) all.insert(all.end(), p.values.begin(), p.values.end());
+      if (split == 0) {
+        outputs = y.values;
+        grads = all;
+        continue;
+      }
+      CHECK(y.values == outputs);
+      CHECK(all == grads);
+    }
+  }
+}
