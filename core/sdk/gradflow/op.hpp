@@ -18,6 +18,7 @@
 #pragma once
 
 #include <gradflow/plugin_abi.h>
+#include <gradflow/onnx.hpp>
 #include <gradflow/op_schema.hpp>
 #include <gradflow/op_setup.hpp>
 #include <gradflow/op_view.hpp>
