@@ -103,8 +103,11 @@ class OnnxExport {
     return add_constant(hint, c);
   }
   std::string constant_ints(const char* hint, std::span<const int64_t> values) const {
-    gf_onnx_constant c = pack({static_cast<int64_t>(values.size())},
-                              static_cast<int64_t>(values.size()), GF_ONNX_INT64);
+    return constant_ints(hint, {static_cast<int64_t>(values.size())}, values);
+  }
+  std::string constant_ints(const char* hint, const Shape& dims,
+                            std::span<const int64_t> values) const {
+    gf_onnx_constant c = pack(dims, static_cast<int64_t>(values.size()), GF_ONNX_INT64);
     c.ints = values.data();
     return add_constant(hint, c);
   }

@@ -71,6 +71,14 @@ int OnnxImporter::node_at(uint32_t at) const {
   return at < chain_.size() ? chain_[at] : -1;
 }
 
+bool OnnxImporter::chain_output(const std::string& value, uint32_t at) const {
+  for (uint32_t k = 0; k < at; ++k) {
+    const int index = node_at(k);
+    if (index >= 0 && node(index).output_size() > 0 && node(index).output(0) == value) return true;
+  }
+  return false;
+}
+
 ImportedModel OnnxImporter::run(const ImportOptions& options) {
   const SourceLocation where{file_, 0, 0};
   if (!model_.has_graph()) throw InputError(where, "the model has no graph");
@@ -181,9 +189,9 @@ void OnnxImporter::import_node(int index) {
   std::vector<std::string> failures;
   for (const auto& [name, entry] : registry_.ops())
     if (entry.def->onnx_import && offer(index, entry, failures)) return;
-  // Downstream of a node nothing imports, shapes are unknown and ops may fail for that alone;
-  // the node at the root of it is what gets reported.
-  if (!unknown && failures.empty()) unsupported_.push_back(index);
+  // Downstream of a node nothing imports, shapes are unknown and an op may fail for that
+  // alone: only a node that no op recognises at all is reported there.
+  if (failures.empty()) unsupported_.push_back(index);
   if (!unknown)
     for (const auto& f : failures) diags_.error({file_, 0, 0}, label(index) + ": " + f);
   mark_unknown(index);

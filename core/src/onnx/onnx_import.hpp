@@ -52,6 +52,8 @@ class OnnxImporter {
 
   // The host side of gf_onnx_import (onnx_import_host.cpp).
   int node_at(uint32_t at) const;  // node index, -1 if none
+  // Whether `value` is the first output of a chain node before `at`.
+  bool chain_output(const std::string& value, uint32_t at) const;
   const onnx::NodeProto& node(int index) const { return graph_.node(index); }
   const ImportValue* value(const std::string& name) const;
   ImportClaim& claim() { return claim_; }

@@ -141,8 +141,14 @@ int host_input(void* host, uint32_t at, uint32_t i, gf_onnx_value* out) {
     }
     const std::string& name = n.input(static_cast<int>(i));
     const ImportValue* v = self(host).value(name);
-    if (!v) return 0;
     out->name = name.c_str();
+    if (!v) {
+      // The output of an earlier node of the chain: computed, its shape not known yet.
+      if (!self(host).chain_output(name, at)) return 0;
+      out->kind = GF_ONNX_RUNTIME;
+      out->shape.rank = GF_ONNX_UNKNOWN_RANK;
+      return 1;
+    }
     out->kind = v->kind;
     if (v->kind == GF_ONNX_CONSTANT) {
       out->constant = v->constant.view();
