@@ -87,7 +87,7 @@ def main():
     onnx.checker.check_model(onnx.load(model), full_check=True)
 
     csv_dir = os.path.join(work, "data")
-    run([args.runner, "data", dataset, "--csv", csv_dir] +
+    run([args.runner, "data", dataset, "--csv", csv_dir, "--split", "test"] +
         [a for k, v in data.items() for a in ("--set", "{}={}".format(k, v))])
     test = os.path.join(csv_dir, "test.csv")
     ours = os.path.join(work, "gradflow.csv")
