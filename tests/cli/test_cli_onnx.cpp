@@ -292,3 +292,44 @@ TEST_CASE("a PyTorch MLP imports with a loss, evaluates to PyTorch's accuracy an
   CHECK(percent_after(tuned.out, "test accuracy") >= pytorch - 1.0);
   CHECK(gradflow::read_file(tmp / "tuned/model.safetensors") != gradflow::read_file(weights));
 }
+
+TEST_CASE("what a plugin's ONNX hooks hand over is checked", "[onnx]") {
+  const std::string plugin = std::string(GRADFLOW_TEST_PLUGIN_DIR) + "/sloppy_onnx.so";
+  TempDir tmp;
+  ProcessResult out =
+      expect_exit({"--plugin", plugin, "export", source_path("tests/plugins/graphs/sloppy.yaml"),
+                   "-o", tmp / "s.onnx"},
+                  2);
+  CHECK_THAT(out.err, Contains("sloppy.yaml:8:5:") && Contains("'same' (op Sloppy") &&
+                          Contains("input 'nowhere' is not defined yet"));
+  CHECK_FALSE(std::filesystem::exists(tmp / "s.onnx"));
+
+  onnx::ModelProto m = tiny_model();
+  m.mutable_graph()->mutable_node(1)->set_op_type("Sin");
+  const std::string file = tmp.write("sin.onnx", bytes_of(m));
+  ProcessResult in = expect_exit({"--plugin", plugin, "import", file, "-o", tmp / "out"}, 2);
+  CHECK_THAT(in.err, Contains("node 1 'act' (Sin) as gradflow Sloppy") &&
+                         Contains("values for 'bogus', which the node does not have"));
+}
+
+TEST_CASE("ONNX Identity and Constant nodes only name values", "[onnx]") {
+  onnx::ModelProto m = tiny_model();
+  auto* g = m.mutable_graph();
+  // The weight comes from a Constant node, and an Identity passes the result on.
+  onnx::NodeProto* constant = add_node(g, "Constant", "const", {}, {"Wc"});
+  auto* value = constant->add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  *value->mutable_t() = g->initializer(0);
+  g->mutable_node()->SwapElements(0, 2);  // Constant first, then Relu, Gemm
+  g->mutable_node()->SwapElements(1, 2);  // Constant, Gemm, Relu
+  g->mutable_node(1)->set_input(1, "Wc");
+  g->mutable_node(2)->set_output(0, "r");
+  add_node(g, "Identity", "same", {"r"}, {"y"});
+  TempDir tmp;
+  expect_exit({"import", tmp.write("m.onnx", bytes_of(m)), "-o", tmp / "out"}, 0);
+  const std::string yaml = gradflow::read_file(tmp / "out/tiny.yaml");
+  CHECK_THAT(yaml, Contains("{name: dense, op: Linear, inputs: [x], out_features: 3") &&
+                       Contains("{name: act, op: ReLU, inputs: [dense]}") &&
+                       Contains("predict: act"));
+}

@@ -179,8 +179,15 @@ void OnnxImporter::import_node(int index) {
   current_ = index;
   chain_.clear();
   const onnx::NodeProto& n = node(index);
+  // Constant and Identity only name values; they compute nothing an op would own.
   if (n.op_type() == "Constant" && is_default_domain(n.domain())) {
     take_constant(index);
+    return;
+  }
+  if (n.op_type() == "Identity" && is_default_domain(n.domain()) && n.input_size() == 1 &&
+      n.output_size() == 1 && value(n.input(0))) {
+    done_[static_cast<size_t>(index)] = true;
+    values_[n.output(0)] = *value(n.input(0));
     return;
   }
   bool unknown = false;
