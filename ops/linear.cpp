@@ -6,11 +6,21 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace gradflow::builtin {
 namespace {
+
+// alpha * w as a float32, refusing what would not fit (the conversion would be undefined).
+float scaled(double factor, float value, const char* what) {
+  const double v = factor * static_cast<double>(value);
+  if (!(std::abs(v) <= std::numeric_limits<float>::max()))
+    throw OpError(std::string(what) + " times its factor is not a finite float32");
+  return static_cast<float>(v);
+}
 
 // ONNX keeps a dense layer's matrix as [in, out] (MatMul, Gemm) or [out, in] (Gemm transB=1);
 // Linear's weight is [out, in], scaled here by Gemm's alpha.
@@ -25,7 +35,7 @@ std::vector<float> linear_weight(const OnnxValue& b, bool out_first, double alph
   for (int64_t o = 0; o < *out; ++o)
     for (int64_t i = 0; i < *in; ++i) {
       const float v = out_first ? b.floats[o * *in + i] : b.floats[i * *out + o];
-      w[o * *in + i] = static_cast<float>(alpha * v);
+      w[o * *in + i] = scaled(alpha, v, "a weight");
     }
   return w;
 }
@@ -42,7 +52,7 @@ std::vector<float> linear_bias(const OnnxValue& c, int64_t out, double beta) {
                   std::to_string(out) + "]");
   std::vector<float> bias(static_cast<size_t>(out));
   for (int64_t j = 0; j < out; ++j)
-    bias[j] = static_cast<float>(beta * c.floats[one ? 0 : static_cast<size_t>(j)]);
+    bias[j] = scaled(beta, c.floats[one ? 0 : static_cast<size_t>(j)], "a bias");
   return bias;
 }
 

@@ -333,3 +333,27 @@ TEST_CASE("ONNX Identity and Constant nodes only name values", "[onnx]") {
                        Contains("{name: act, op: ReLU, inputs: [dense]}") &&
                        Contains("predict: act"));
 }
+
+TEST_CASE("a node named like a parameter keeps its value apart from the initializer", "[onnx]") {
+  TempDir tmp;
+  const std::string graph = tmp.write("clash.yaml", R"(format: gradflow/1
+name: clash
+inputs:
+  x: {shape: [2]}
+nodes:
+  - {name: hidden, op: Linear, inputs: [x], out_features: 3, init: {normal: 0.5}}
+  - {name: hidden.weight, op: Tanh, inputs: [hidden]}
+predict: hidden.weight
+)");
+  expect_exit({"export", graph, "-o", tmp / "m.onnx"}, 0);
+  onnx::ModelProto m = read_model(tmp / "m.onnx");
+  CHECK(m.graph().initializer(0).name() == "hidden.weight_2");
+  CHECK(m.graph().node(0).input(1) == "hidden.weight_2");
+  CHECK(m.graph().output(0).name() == "hidden.weight");
+  expect_exit({"import", tmp / "m.onnx", "-o", tmp / "back"}, 0);
+  const std::string csv = points_csv(tmp);
+  ProcessResult again = expect_exit({"predict", tmp / "back/clash.yaml", "--weights",
+                                     tmp / "back/model.safetensors", "--input", csv},
+                                    0);
+  CHECK(again.out.find("nan") == std::string::npos);
+}

@@ -25,6 +25,8 @@ std::string OnnxExporter::run(const std::string& version) {
                      "the graph has no 'predict' node: ONNX export writes the inference graph "
                      "from the inputs to it");
   const std::vector<bool> needed = needed_nodes();
+  // Values keep their gradflow names; initializers and intermediates take the names left.
+  for (const auto& v : model_.values()) names_.insert(v.name);
   write_header(version);
   write_inputs(needed);
   for (size_t k = 0; k < model_.nodes().size(); ++k)
@@ -82,7 +84,6 @@ void OnnxExporter::write_inputs(const std::vector<bool>& needed) {
     const int v = model_.input_value(in.name);
     if (!used.count(v)) continue;
     set_batched_type(graph_->add_input(), in.name, model_.values()[static_cast<size_t>(v)].shape);
-    names_.insert(in.name);
     defined_.insert(in.name);
   }
 }

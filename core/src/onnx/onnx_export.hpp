@@ -8,6 +8,7 @@
 #include <gradflow/model.hpp>
 
 #include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ class OnnxExporter {
   std::set<std::string> names_;    // every value or initializer name taken (or reserved)
   std::set<std::string> defined_;  // values that exist so far
   std::set<std::string> temps_;    // names temp() handed out
+  std::map<std::string, std::string> tensors_;  // parameter or state -> initializer name
   std::set<std::string> node_names_;
   std::deque<std::string> strings_;  // names handed to ops, alive until the export ends
   const PlannedNode* current_ = nullptr;

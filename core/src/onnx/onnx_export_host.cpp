@@ -26,8 +26,9 @@ void set_message(gf_error* err, const std::string& text) {
   err->message[GF_ERROR_CAPACITY - 1] = '\0';
 }
 
+// Runs a callback body that returns a name; a thrown message becomes NULL and `err`.
 template <class F>
-auto guarded(gf_error* err, F&& body) -> decltype(body()) {
+const char* guarded(gf_error* err, F&& body) {
   try {
     return body();
   } catch (const std::exception& e) {
@@ -35,7 +36,7 @@ auto guarded(gf_error* err, F&& body) -> decltype(body()) {
   } catch (...) {
     set_message(err, "unknown failure");
   }
-  return decltype(body())();
+  return nullptr;
 }
 
 // Letters, digits and a few marks, at most 64: for hints and op types.
@@ -112,14 +113,11 @@ const char* host_temp(void* host, const char* hint) {
 int host_add_node(void* host, const char* op_type, const char* const* inputs, uint32_t n_inputs,
                   const char* const* outputs, uint32_t n_outputs, const gf_onnx_attr* attrs,
                   uint32_t n_attrs, gf_error* err) {
-  return guarded(err,
-                 [&] {
-                   self(host).add_node(op_type, inputs, n_inputs, outputs, n_outputs, attrs,
-                                       n_attrs);
-                   return GF_OK;
-                 }) == GF_OK
-             ? GF_OK
-             : GF_FAIL;
+  const char* done = guarded(err, [&] {
+    self(host).add_node(op_type, inputs, n_inputs, outputs, n_outputs, attrs, n_attrs);
+    return "";
+  });
+  return done ? GF_OK : GF_FAIL;
 }
 
 }  // namespace
@@ -172,16 +170,19 @@ const char* OnnxExporter::tensor(const char* local_name) {
   const Tensor* value = find(model_.parameters(), current_->params);
   if (!value) value = find(model_.states(), current_->states);
   if (!value) throw std::runtime_error("node '" + node + "' has no tensor '" + local_name + "'");
-  if (!defined_.count(full)) {
+  auto known = tensors_.find(full);
+  if (known == tensors_.end()) {
+    // A node may be called "hidden.weight" too; its name was reserved first.
+    const std::string name = fresh(full);
     gf_onnx_constant c{};
     c.dtype = GF_ONNX_FLOAT32;
     c.count = value->size();
     c.floats = value->data();
-    add_initializer(graph_, full, value->shape(), c);
-    names_.insert(full);
-    defined_.insert(full);
+    add_initializer(graph_, name, value->shape(), c);
+    defined_.insert(name);
+    known = tensors_.emplace(full, name).first;
   }
-  return keep(full);
+  return keep(known->second);
 }
 
 const char* OnnxExporter::constant(const char* hint, const gf_onnx_constant& c) {

@@ -32,6 +32,10 @@ OnnxImporter::OnnxImporter(const onnx::ModelProto& model, const std::string& fil
       opset_(default_opset(model)),
       done_(static_cast<size_t>(model.graph().node_size()), false) {}
 
+void OnnxImporter::report(const InputError& e) {
+  for (const auto& d : e.diagnostics()) diags_.error({file_, 0, 0}, d.message);
+}
+
 std::string OnnxImporter::label(int index) const {
   const onnx::NodeProto& n = node(index);
   return "node " + std::to_string(index) + " '" + comment_text(n.name()) + "' (" +
@@ -115,7 +119,9 @@ void OnnxImporter::read_initializers() {
       v.constant = decode_tensor(t, where);
       values_[t.name()] = std::move(v);
     } catch (const InputError& e) {
-      diags_.error({file_, 0, 0}, e.what());
+      report(e);
+      // Known, so that the nodes reading it are not reported as well.
+      if (!t.name().empty() && !values_.count(t.name())) values_[t.name()].shape_known = false;
     }
   }
   if (graph_.sparse_initializer_size() > 0)
@@ -142,7 +148,7 @@ void OnnxImporter::read_inputs() {
       inputs_.emplace_back(name, shape);
       input_origin_[name] = in.name();
     } catch (const InputError& e) {
-      diags_.error({file_, 0, 0}, e.what());
+      report(e);
     }
   }
 }
@@ -245,35 +251,38 @@ void OnnxImporter::take_constant(int index) {
   try {
     v.constant = constant_node_value(n, label(index));
   } catch (const InputError& e) {
-    diags_.error({file_, 0, 0}, e.what());
+    report(e);
     mark_unknown(index);
     return;
   }
   if (n.output_size() > 0) values_[n.output(0)] = std::move(v);
 }
 
+// Outputs after the first of node `index` must be unused: gradflow nodes have one output.
+void OnnxImporter::check_extra_outputs(int index, const std::string& why) {
+  const onnx::NodeProto& n = node(index);
+  for (int k = 1; k < n.output_size(); ++k)
+    if (consumers_.count(n.output(k)) || graph_outputs_.count(n.output(k)))
+      diags_.error({file_, 0, 0}, label(index) + ": its output '" + comment_text(n.output(k)) +
+                                      "' is used, but " + why);
+}
+
 void OnnxImporter::accept(int index) {
   const onnx::NodeProto& first = node(index);
   if (claim_.alias) {
     done_[static_cast<size_t>(index)] = true;
-    const ImportValue source = *value(first.input(static_cast<int>(*claim_.alias)));
-    for (int k = 1; k < first.output_size(); ++k)
-      if (consumers_.count(first.output(k)) || graph_outputs_.count(first.output(k)))
-        diags_.error({file_, 0, 0}, label(index) + ": its output '" +
-                                        comment_text(first.output(k)) +
-                                        "' is used, but gradflow "
-                                        "passes only the first one through");
-    values_[first.output(0)] = source;
+    check_extra_outputs(index, "gradflow passes only the first one through");
+    values_[first.output(0)] = *value(first.input(static_cast<int>(*claim_.alias)));
     return;
   }
   std::vector<int> chain;
   for (uint32_t k = 0; k < claim_.count; ++k) chain.push_back(node_at(k));
   for (int c : chain) done_[static_cast<size_t>(c)] = true;
-  const int last = chain.back();
-  bool unknown = false;
   ImportedNode g;
   g.op = claim_.op;
   g.attrs = claim_.attrs;
+  for (int c : chain) check_extra_outputs(c, "gradflow's " + g.op + " has one output");
+  bool unknown = false;
   std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
   for (const auto& in : claim_.inputs) {
     const ImportValue& v = *value(in);
@@ -281,13 +290,8 @@ void OnnxImporter::accept(int index) {
     g.inputs.push_back(v.gradflow);
     shapes.emplace_back(v.gradflow, v.shape);
   }
-  for (int c : chain)
-    for (int k = 1; k < node(c).output_size(); ++k)
-      if (consumers_.count(node(c).output(k)) || graph_outputs_.count(node(c).output(k)))
-        diags_.error({file_, 0, 0}, label(c) + ": its output '" + comment_text(node(c).output(k)) +
-                                        "' is used, but gradflow's " + g.op + " has one output");
-  if (unknown) {
-    mark_unknown(last);
+  if (unknown) {  // downstream of a node nothing imports: reported there
+    mark_unknown(chain.back());
     return;
   }
   g.name = unique_name(gradflow_name(first.name()),
@@ -301,13 +305,11 @@ void OnnxImporter::accept(int index) {
   } catch (const InputError& e) {
     for (const auto& d : e.diagnostics())
       diags_.error({file_, 0, 0}, label(index) + " as gradflow " + g.op + ": " + d.message);
-    mark_unknown(last);
+    mark_unknown(chain.back());
     return;
   }
-  ImportValue out;
-  out.shape = g.out_shape;
-  out.gradflow = g.name;
-  values_[node(last).output(0)] = out;
+  values_[node(chain.back()).output(0)] =
+      ImportValue{GF_ONNX_RUNTIME, g.out_shape, true, g.name, {}};
   nodes_.push_back(std::move(g));
 }
 

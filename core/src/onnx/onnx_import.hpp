@@ -68,8 +68,10 @@ class OnnxImporter {
   bool offer(int index, const OpEntry& op, std::vector<std::string>& failures);
   void take_constant(int index);
   void accept(int index);
+  void check_extra_outputs(int index, const std::string& why);
   void mark_unknown(int index);
   std::string label(int index) const;
+  void report(const InputError& e);  // its messages, under the ONNX file's name
   std::string unique_name(const std::string& wanted, const std::string& fallback);
 
   const onnx::ModelProto& model_;

@@ -219,7 +219,9 @@ int host_set_tensor(void* host, const char* name, const float* data, int64_t cou
       throw std::runtime_error("tensor '" + std::string(name) + "' set twice");
     if (c.tensors.size() >= GF_MAX_PARAMS + GF_MAX_STATE)
       throw std::runtime_error("too many tensors");
-    c.tensors[name].assign(data, data + count);
+    std::vector<float> values(data, data + count);
+    require_finite(values, std::string("tensor '") + name + "'");
+    c.tensors[name] = std::move(values);
   });
 }
 

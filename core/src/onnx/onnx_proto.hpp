@@ -28,6 +28,9 @@ struct OnnxConstant {
 // does not match the dims.
 OnnxConstant decode_tensor(const onnx::TensorProto& t, const std::string& where);
 
+// Throws InputError naming `where` and the element for a NaN or an infinity.
+void require_finite(const std::vector<float>& values, const std::string& where);
+
 // A name gradflow accepts for a node or an input ([A-Za-z0-9_.-], at most 128 characters, not
 // a YAML keyword), from an ONNX name: "/fc1/Gemm" -> "fc1_Gemm"; "" for nothing usable.
 std::string gradflow_name(const std::string& onnx_name);

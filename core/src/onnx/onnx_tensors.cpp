@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cctype>
+#include <cmath>
 #include <cstring>
 
 namespace gradflow {
@@ -57,6 +58,14 @@ std::vector<T> read_values(const onnx::TensorProto& t, const Repeated& typed, in
 
 }  // namespace
 
+void require_finite(const std::vector<float>& values, const std::string& where) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      throw InputError(where + ": element " + std::to_string(i) + " is " +
+                       (std::isnan(values[i]) ? "NaN" : "infinite") +
+                       "; weights must be finite numbers");
+}
+
 gf_onnx_constant OnnxConstant::view() const {
   gf_onnx_constant c{};
   c.dtype = dtype;
@@ -78,6 +87,7 @@ OnnxConstant decode_tensor(const onnx::TensorProto& t, const std::string& where)
   if (t.data_type() == onnx::TensorProto::FLOAT) {
     c.dtype = GF_ONNX_FLOAT32;
     c.floats = read_values<float>(t, t.float_data(), count, where);
+    require_finite(c.floats, where);
   } else if (t.data_type() == onnx::TensorProto::INT64) {
     c.dtype = GF_ONNX_INT64;
     c.ints = read_values<int64_t>(t, t.int64_data(), count, where);
@@ -130,9 +140,11 @@ OnnxConstant constant_node_value(const onnx::NodeProto& node, const std::string&
     if (a.name() == "value") return decode_tensor(a.t(), where + ": value");
     if (a.name() == "value_float") {
       c.floats = {a.f()};
+      require_finite(c.floats, where);
     } else if (a.name() == "value_floats") {
       c.floats.assign(a.floats().begin(), a.floats().end());
       c.dims = {static_cast<int64_t>(c.floats.size())};
+      require_finite(c.floats, where);
     } else if (a.name() == "value_int") {
       c.dtype = GF_ONNX_INT64;
       c.ints = {a.i()};
