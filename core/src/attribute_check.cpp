@@ -80,15 +80,82 @@ std::string describe_init(const gf_init& init) {
   return "?";
 }
 
-CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const std::string& file,
-                              DiagnosticList& diags) {
-  CheckedAttrs out;
-  std::string label = "nodes[" + std::to_string(node.index) + "] '" + node.name + "'";
+std::optional<gf_attr_value> convert_attribute(const gf_attr_spec& spec, const YAML::Node& value,
+                                               std::deque<std::string>& strings,
+                                               std::string* problem) {
+  gf_attr_value v{};
+  v.name = spec.name;
+  v.type = spec.type;
+  std::string text = value.IsScalar() ? value.Scalar() : std::string();
+  auto outside = [&] { return " is " + text + ", outside " + range_text(spec); };
+  switch (spec.type) {
+    case GF_ATTR_INT: {
+      auto i = value.IsScalar() ? parse_integer(text) : std::nullopt;
+      if (!i) {
+        auto real = value.IsScalar() ? parse_number(text) : std::nullopt;
+        *problem = real && (*real < spec.min || *real > spec.max)
+                       ? outside()
+                       : " must be an integer, got '" +
+                             (value.IsScalar() ? text : std::string("a collection")) + "'";
+        return std::nullopt;
+      }
+      if (static_cast<double>(*i) < spec.min || static_cast<double>(*i) > spec.max) {
+        *problem = outside();
+        return std::nullopt;
+      }
+      v.i = *i;
+      return v;
+    }
+    case GF_ATTR_FLOAT: {
+      auto f = value.IsScalar() ? parse_number(text) : std::nullopt;
+      if (!f) *problem = " must be a finite number";
+      if (f && (*f < spec.min || *f > spec.max)) *problem = outside();
+      if (!problem->empty()) return std::nullopt;
+      v.f = *f;
+      return v;
+    }
+    case GF_ATTR_BOOL: {
+      auto b = value.IsScalar() ? parse_bool(text) : std::nullopt;
+      if (!b) {
+        *problem = " must be true or false";
+        return std::nullopt;
+      }
+      v.i = *b ? 1 : 0;
+      return v;
+    }
+    case GF_ATTR_STRING:
+      if (!value.IsScalar()) {
+        *problem = " must be text";
+        return std::nullopt;
+      }
+      strings.push_back(text);
+      v.s = strings.back().c_str();
+      return v;
+    case GF_ATTR_INIT: {
+      std::string why;
+      auto init = parse_init(value, &why);
+      if (!init) {
+        *problem = ": " + why;
+        return std::nullopt;
+      }
+      v.init = *init;
+      return v;
+    }
+  }
+  *problem = ": op declares an unknown attribute type";
+  return std::nullopt;
+}
+
+namespace {
+
+// Reports the node's keys that the op does not declare. Returns the declared names that were
+// suggested for them: a misspelt required attribute is then not reported a second time as
+// missing, which would only send the user looking twice.
+std::vector<std::string> report_unknown_attributes(const NodeSpec& node, const gf_op_def& def,
+                                                   const std::string& label,
+                                                   DiagnosticList& diags) {
   std::vector<std::string> known;
   for (uint32_t i = 0; i < def.n_attrs; ++i) known.push_back(def.attrs[i].name);
-
-  // Required attributes that a misspelt key was taken for: "did you mean" already covers
-  // them, and a second message about the same typo would only send the user looking twice.
   std::vector<std::string> suggested;
   for (const auto& attr : node.attrs) {
     if (std::find(known.begin(), known.end(), attr.key) != known.end()) continue;
@@ -106,7 +173,16 @@ CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const 
     }
     diags.error(attr.where, message);
   }
+  return suggested;
+}
 
+}  // namespace
+
+CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const std::string& file,
+                              DiagnosticList& diags) {
+  CheckedAttrs out;
+  std::string label = "nodes[" + std::to_string(node.index) + "] '" + node.name + "'";
+  std::vector<std::string> suggested = report_unknown_attributes(node, def, label, diags);
   for (uint32_t i = 0; i < def.n_attrs; ++i) {
     const gf_attr_spec& spec = def.attrs[i];
     const NodeAttr* given = nullptr;
@@ -134,76 +210,13 @@ CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const 
       continue;
     }
 
-    gf_attr_value v{};
-    v.name = spec.name;
-    v.type = spec.type;
-    std::string what = label + ": attribute '" + std::string(spec.name) + "'";
-    std::string text = value.IsScalar() ? value.Scalar() : std::string();
-    switch (spec.type) {
-      case GF_ATTR_INT: {
-        auto i = value.IsScalar() ? parse_integer(text) : std::nullopt;
-        if (!i) {
-          auto real = value.IsScalar() ? parse_number(text) : std::nullopt;
-          if (real && (*real < spec.min || *real > spec.max))
-            diags.error(where, what + " is " + text + ", outside " + range_text(spec));
-          else
-            diags.error(where, what + " must be an integer, got '" +
-                                   (value.IsScalar() ? text : std::string("a collection")) + "'");
-          continue;
-        }
-        if (static_cast<double>(*i) < spec.min || static_cast<double>(*i) > spec.max) {
-          diags.error(where, what + " is " + text + ", outside " + range_text(spec));
-          continue;
-        }
-        v.i = *i;
-        break;
-      }
-      case GF_ATTR_FLOAT: {
-        auto f = value.IsScalar() ? parse_number(text) : std::nullopt;
-        if (!f) {
-          diags.error(where, what + " must be a finite number");
-          continue;
-        }
-        if (*f < spec.min || *f > spec.max) {
-          diags.error(where, what + " is " + text + ", outside " + range_text(spec));
-          continue;
-        }
-        v.f = *f;
-        break;
-      }
-      case GF_ATTR_BOOL: {
-        auto b = value.IsScalar() ? parse_bool(text) : std::nullopt;
-        if (!b) {
-          diags.error(where, what + " must be true or false");
-          continue;
-        }
-        v.i = *b ? 1 : 0;
-        break;
-      }
-      case GF_ATTR_STRING: {
-        if (!value.IsScalar()) {
-          diags.error(where, what + " must be text");
-          continue;
-        }
-        out.strings.push_back(text);
-        v.s = out.strings.back().c_str();
-        break;
-      }
-      case GF_ATTR_INIT: {
-        std::string problem;
-        auto init = parse_init(value, &problem);
-        if (!init) {
-          diags.error(where, what + ": " + problem);
-          continue;
-        }
-        v.init = *init;
-        break;
-      }
-      default:
-        diags.error(where, what + ": op declares an unknown attribute type");
-        continue;
+    std::string problem;
+    auto v = convert_attribute(spec, value, out.strings, &problem);
+    if (!v) {
+      diags.error(where, label + ": attribute '" + std::string(spec.name) + "'" + problem);
+      continue;
     }
-    out.values.push_back(v);
+    out.values.push_back(*v);
   }
   return out;
 }

@@ -6,7 +6,10 @@
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
 
+#include <yaml-cpp/yaml.h>
+
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,13 @@ struct CheckedAttrs {
   std::vector<gf_attr_value> values;
   std::deque<std::string> strings;  // owns the text that values[i].s points to
 };
+
+// One value (from the file, or an op's default_text) checked against its attribute spec:
+// the typed value, or nullopt with `problem` set to the rest of a sentence that starts with
+// the attribute's name (" must be an integer, got 'x'"). STRING values are kept in `strings`.
+std::optional<gf_attr_value> convert_attribute(const gf_attr_spec& spec, const YAML::Node& value,
+                                               std::deque<std::string>& strings,
+                                               std::string* problem);
 
 // Reports every unknown, missing, mistyped or out-of-range attribute of `node` into `diags`.
 CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const std::string& file,

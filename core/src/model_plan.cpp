@@ -4,6 +4,7 @@
 #include <gradflow/model.hpp>
 
 #include "attribute_check.hpp"
+#include "plugin_checks.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/topological_sort.hpp>
@@ -89,6 +90,38 @@ std::string oversized_tensors(const std::string& node, const gf_node_info& info)
   if (!problems.empty())
     problems += ", above the limit of " + std::to_string(kMaxSampleElements) + " per tensor";
   return problems;
+}
+
+// Calls the op's create() and checks everything it hands back before anything uses it.
+// Returns the message for the node ("" if all is well); `instance` is set whenever the op
+// made one, so that the caller can destroy it either way.
+std::string create_node(const NodeSpec& n, const OpEntry& op, const CheckedAttrs& attrs,
+                        const std::vector<gf_shape>& in_shapes, const std::string& inputs_text,
+                        gf_node_info& info, void*& instance) {
+  const gf_op_def& def = *op.def;
+  info = gf_node_info{};
+  info.struct_size = sizeof(gf_node_info);
+  gf_error err{};
+  int rc =
+      def.create(attrs.values.data(), static_cast<uint32_t>(attrs.values.size()), in_shapes.data(),
+                 static_cast<uint32_t>(in_shapes.size()), &info, &instance, &err);
+  // Third-party ops are named with their file: the author needs to know which build failed.
+  std::string origin =
+      op.plugin_name == kBuiltinPluginName ? std::string() : " [plugin " + op.plugin_path + "]";
+  std::string inputs = inputs_text.empty() ? "" : "; inputs: " + inputs_text;
+  if (rc != GF_OK)
+    return node_label(n) + " (" + def.name +
+           "): " + plugin_message(err.message, GF_ERROR_CAPACITY) + inputs + origin;
+  std::string malformed = instance ? node_info_problem(info)
+                                   : std::string("create() succeeded but returned no instance");
+  if (!malformed.empty())
+    return node_label(n) + ": op " + def.name + " (plugin " + op.plugin_path +
+           ") returned a malformed node description: " + malformed;
+  // Sizes come from the file (out_features: 10000000 on a wide input); catching them here
+  // gives the node's line, where allocate() could only name the whole graph.
+  if (std::string big = oversized_tensors(n.name, info); !big.empty())
+    return node_label(n) + " (" + def.name + "): " + big + inputs + origin;
+  return "";
 }
 
 }  // namespace
@@ -189,7 +222,6 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
 
   for (size_t i : order) {
     const NodeSpec& n = g.nodes[i];
-    const gf_op_def& def = *ops[i]->def;
     PlannedNode planned;
     planned.spec = &n;
     planned.op = ops[i];
@@ -219,37 +251,11 @@ std::unique_ptr<Model> Model::plan(const GraphSpec& spec, const OpRegistry& regi
       continue;
     }
     gf_node_info info{};
-    info.struct_size = sizeof(gf_node_info);
-    gf_error err{};
-    void* instance = nullptr;
-    int rc = def.create(attrs[i].values.data(), static_cast<uint32_t>(attrs[i].values.size()),
-                        in_shapes.data(), static_cast<uint32_t>(in_shapes.size()), &info, &instance,
-                        &err);
-    if (rc != GF_OK || !instance) {
-      err.message[GF_ERROR_CAPACITY - 1] = '\0';
-      // Third-party ops are named with their file: the author needs to know which build failed.
-      std::string origin = ops[i]->plugin_name == kBuiltinPluginName
-                               ? std::string()
-                               : " [plugin " + ops[i]->plugin_path + "]";
-      diags.error(n.where, node_label(n) + " (" + def.name + "): " + err.message +
-                               (inputs_text.empty() ? "" : "; inputs: " + inputs_text) + origin);
-      failed[i] = true;
-      continue;
-    }
-    planned.instance = instance;
-    if (info.out_shape.rank > GF_MAX_RANK || info.n_params > GF_MAX_PARAMS) {
-      diags.error(n.where, node_label(n) + ": op " + def.name + " (" + ops[i]->plugin_path +
-                               ") returned a malformed node description");
-      model->nodes_.push_back(std::move(planned));
-      failed[i] = true;
-      continue;
-    }
-    // Sizes come from the file (out_features: 10000000 on a wide input); catching them here
-    // gives the node's line, where allocate() could only name the whole graph.
-    if (std::string big = oversized_tensors(n.name, info); !big.empty()) {
-      diags.error(n.where, node_label(n) + " (" + def.name + "): " + big +
-                               (inputs_text.empty() ? "" : "; inputs: " + inputs_text));
-      model->nodes_.push_back(std::move(planned));
+    std::string problem =
+        create_node(n, *ops[i], attrs[i], in_shapes, inputs_text, info, planned.instance);
+    if (!problem.empty()) {
+      diags.error(n.where, problem);
+      if (planned.instance) model->nodes_.push_back(std::move(planned));  // so it is destroyed
       failed[i] = true;
       continue;
     }

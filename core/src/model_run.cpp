@@ -4,6 +4,8 @@
 
 #include <gradflow/random.hpp>
 
+#include "plugin_checks.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -220,7 +222,7 @@ int Model::first_non_finite_node(int64_t batch) const {
 }
 
 void Model::run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const {
-  std::string message(err.message, strnlen(err.message, GF_ERROR_CAPACITY));
+  std::string message = plugin_message(err.message, GF_ERROR_CAPACITY);
   throw InputError(node.spec->where, "nodes[" + std::to_string(node.spec->index) + "] '" +
                                          node.spec->name + "': op " + node.op->def->name + " (" +
                                          node.op->plugin_path + ") failed in " + phase + ": " +

@@ -1,10 +1,13 @@
 #include <gradflow/registry.hpp>
 
+#include "plugin_checks.hpp"
+
 #include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -72,18 +75,26 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   if (plugin->struct_size < sizeof(gf_plugin) || !plugin->get_ops)
     fail("plugin '" + requested + "': malformed plugin descriptor");
 
+  if (plugin->name && ::strnlen(plugin->name, 256) > 255)
+    fail("plugin '" + requested + "': its name is not NUL-terminated within 256 bytes");
+  std::string plugin_name =
+      plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
+
   uint32_t count = 0;
   const gf_op_def* const* table = plugin->get_ops(&count);
   if (!table && count > 0) fail("plugin '" + requested + "': it returned no op table");
-  std::string plugin_name =
-      plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
+  if (count > kMaxOpsPerPlugin)
+    fail("plugin '" + requested + "': its op table claims " + std::to_string(count) +
+         " ops; the limit is " + std::to_string(kMaxOpsPerPlugin));
 
   std::map<std::string, OpEntry> fresh;
   for (uint32_t i = 0; i < count; ++i) {
     const gf_op_def* def = table[i];
-    if (!def || def->struct_size < sizeof(gf_op_def) || !def->name || !def->create ||
-        !def->forward || !def->destroy)
-      fail("plugin '" + requested + "': op #" + std::to_string(i) + " is malformed");
+    if (!def)
+      fail("plugin '" + requested + "': op #" + std::to_string(i) + " is malformed: its entry " +
+           "in the op table is NULL");
+    if (std::string problem = op_definition_problem(*def); !problem.empty())
+      fail("plugin '" + requested + "': " + op_label(*def, i) + " is malformed: " + problem);
     std::string name = def->name;
     auto clash = ops_.find(name);
     if (clash != ops_.end())
