@@ -3,7 +3,7 @@
 #include "csv_reader.hpp"
 #include "data_internal.hpp"
 
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/checkpoint.hpp>
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/model.hpp>
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "yaml_strict.hpp"
+#include "graph/yaml_strict.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>

@@ -1,6 +1,6 @@
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
 
-#include "yaml_strict.hpp"
+#include "graph/yaml_strict.hpp"
 
 #include <yaml-cpp/depthguard.h>
 

@@ -6,7 +6,7 @@
 #include <gradflow/random.hpp>
 #include <gradflow/trainer.hpp>
 
-#include "run_files.hpp"
+#include "io/run_files.hpp"
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -100,18 +100,15 @@ void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
   rng.shuffle(order.data(), order.size());
 }
 
-TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry,
+TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                                const std::string& purpose) {
-  if (!spec.train.present || !spec.train.data)
-    throw InputError(SourceLocation{spec.path, 0, 0},
-                     "the graph has no 'train.data' section: nothing to " + purpose + " on");
   if (spec.loss.empty())
     throw InputError(SourceLocation{spec.path, 0, 0},
                      "the graph has no 'loss': nothing to " + purpose);
   TrainingSetup s;
+  s.data = std::move(data);
   s.model = Model::plan(spec, registry);
   refuse_untrainable_losses(*s.model, purpose);
-  s.data = load_dataset(spec.train.data, spec.dir, spec.path);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
   // Evaluation runs in chunks of up to 1,000 samples through the same buffers.
@@ -127,8 +124,8 @@ void set_thread_count(int threads) {
   openblas_set_num_threads(threads < 1 ? 1 : threads);
 }
 
-TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const TrainOptions& options,
-                  std::ostream& out, std::ostream& log) {
+TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
+                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
   GraphSpec spec = spec_in;
   if (options.epochs) spec.train.epochs = *options.epochs;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
@@ -136,12 +133,12 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const Tr
   if (options.seed) spec.train.seed = *options.seed;
   set_thread_count(options.threads);
 
-  TrainingSetup setup = prepare_training(spec, registry, "train");
-  Dataset& data = setup.data;
+  TrainingSetup setup = prepare_training(spec, registry, std::move(data), "train");
+  const Dataset& samples = setup.data;
   Model* model = setup.model.get();
   const auto& bindings = setup.bindings;
   auto& optimizer = setup.optimizer;
-  const int64_t n = data.train.size;
+  const int64_t n = samples.train.size;
   const int64_t batch = setup.batch;
 
   RunFiles files(options.out_dir.empty() ? "runs/" + spec.name : options.out_dir);
@@ -161,7 +158,7 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const Tr
   ProgressBar bar(log, options.progress);
   out << fmt::format(
       "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n", spec.name,
-      data.name, n, data.test.size, batch, spec.train.epochs, optimizer->name(),
+      samples.name, n, samples.test.size, batch, spec.train.epochs, optimizer->name(),
       optimizer->learning_rate());
   auto last_save = std::chrono::steady_clock::now();
   for (int64_t epoch = start.epoch + 1; epoch <= spec.train.epochs; ++epoch) {
@@ -181,7 +178,7 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const Tr
       }
       int64_t begin = step * batch;
       int64_t count = std::min(batch, n - begin);
-      load_batch(*model, bindings, data.train, data.classes, order.data() + begin, count);
+      load_batch(*model, bindings, samples.train, samples.classes, order.data() + begin, count);
       model->forward(count);
       double loss = model->loss();
       if (!std::isfinite(loss)) {
@@ -200,8 +197,8 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const Tr
     }
     bar.clear();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    Evaluation on_train = evaluate(*model, bindings, data.train, data.classes);
-    Evaluation on_test = evaluate(*model, bindings, data.test, data.classes);
+    Evaluation on_train = evaluate(*model, bindings, samples.train, samples.classes);
+    Evaluation on_test = evaluate(*model, bindings, samples.test, samples.classes);
     EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
                    on_test.loss, on_test.accuracy, seconds};
     report.history.push_back(m);
@@ -220,8 +217,8 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const Tr
   }
   files.write_model(*model);
   files.write_curves(report.history, spec.name);
-  if (data.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
-    files.write_decision(*model, bindings, data);
+  if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
+    files.write_decision(*model, bindings, samples);
   if (!report.history.empty()) {
     const auto& last = report.history.back();
     out << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",

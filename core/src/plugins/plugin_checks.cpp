@@ -1,6 +1,6 @@
-#include "plugin_checks.hpp"
+#include "plugins/plugin_checks.hpp"
 
-#include "attribute_check.hpp"
+#include "graph/attribute_check.hpp"
 
 #include <fmt/format.h>
 

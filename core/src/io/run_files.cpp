@@ -1,8 +1,8 @@
-#include "run_files.hpp"
+#include "io/run_files.hpp"
 
 #include <gradflow/atomic_file.hpp>
 
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <fmt/format.h>
 

@@ -4,7 +4,7 @@
 
 #include <gradflow/random.hpp>
 
-#include "plugin_checks.hpp"
+#include "plugins/plugin_checks.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/checkpoint.hpp>
 
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <algorithm>
 

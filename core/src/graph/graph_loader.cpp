@@ -4,7 +4,7 @@
 
 #include <gradflow/atomic_file.hpp>
 
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cctype>

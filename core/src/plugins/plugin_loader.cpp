@@ -1,6 +1,6 @@
 #include <gradflow/registry.hpp>
 
-#include "plugin_checks.hpp"
+#include "plugins/plugin_checks.hpp"
 
 #include <dlfcn.h>
 #include <unistd.h>
