@@ -76,6 +76,7 @@ std::optional<std::string> split_line(std::string_view line, std::vector<CsvFiel
 // Text that from_chars reads whole as a number, "+" allowed; nan, inf and values beyond the
 // range of float included (they are numbers, only not usable ones).
 bool is_number_spelling(std::string_view s) {
+  s = trim(s);  // a quoted number may still have spaces: " 0.25"
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return false;
   double value = 0;
@@ -142,7 +143,7 @@ std::string csv_cell_text(std::string_view text) {
 }
 
 std::optional<float> csv_number(const CsvField& field, int line, CsvErrors& errors) {
-  std::string_view s = field.text;
+  std::string_view s = trim(field.text);
   if (s.empty()) {
     errors.add(line, field.column, "empty cell: expected a number");
     return std::nullopt;
@@ -172,7 +173,7 @@ std::optional<float> csv_number(const CsvField& field, int line, CsvErrors& erro
 CsvRowKind classify_csv_row(const std::vector<CsvField>& fields) {
   size_t names = 0;
   for (const auto& f : fields)
-    if (!f.text.empty() && !is_number_spelling(f.text)) ++names;
+    if (!trim(f.text).empty() && !is_number_spelling(f.text)) ++names;
   if (names == fields.size()) return CsvRowKind::names;
   return names == 0 ? CsvRowKind::numbers : CsvRowKind::mixed;
 }
