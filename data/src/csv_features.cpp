@@ -47,20 +47,22 @@ struct Layout {
 };
 
 // Reads the header (if there is one) and settles how many cells a row has.
-Layout read_layout(const std::vector<CsvField>& fields, int line, CsvHeader rule,
-                   int64_t expected_columns, CsvErrors& errors) {
+Layout read_layout(const std::vector<CsvField>& fields, int line, const FeatureCsvOptions& options,
+                   CsvErrors& errors) {
+  const int64_t expected_columns = options.expected_columns;
   Layout layout;
-  layout.header = is_header(fields, line, rule, errors);
+  layout.header = is_header(fields, line, options.header, errors);
   if (!layout.header) {
     layout.fields = expected_columns > 0 ? static_cast<size_t>(expected_columns) : fields.size();
     return layout;
   }
   std::vector<std::string> names = data_detail::csv_header_names(fields, line, errors);
-  if (auto it = std::find(names.begin(), names.end(), "label"); it != names.end())
+  if (auto it = std::find(names.begin(), names.end(), options.label_column); it != names.end())
     layout.label = static_cast<size_t>(it - names.begin());
   layout.fields = fields.size();
   int64_t features = static_cast<int64_t>(fields.size()) - (layout.label ? 1 : 0);
-  if (features == 0) errors.add(line, 1, "no feature columns: the header has only 'label'");
+  if (features == 0)
+    errors.add(line, 1, "no feature columns: the header has only '" + options.label_column + "'");
   if (expected_columns > 0 && features > 0 && features != expected_columns)
     errors.add(line, 1,
                fmt::format("the header names {} feature columns, but the model takes {}", features,
@@ -88,8 +90,8 @@ void read_row(const std::vector<CsvField>& fields, int line, const Layout& layou
 
 }  // namespace
 
-FeatureRows parse_feature_csv(const std::string& text, const std::string& name, CsvHeader header,
-                              int64_t expected_columns) {
+FeatureRows parse_feature_csv(const std::string& text, const std::string& name,
+                              const FeatureCsvOptions& options) {
   CsvErrors errors(name);
   data_detail::CsvRecords records(text, errors);
   std::vector<CsvField> fields;
@@ -97,12 +99,12 @@ FeatureRows parse_feature_csv(const std::string& text, const std::string& name, 
     errors.add(0, 0, "file is empty: expected rows of features");
     errors.throw_if_any();
   }
-  Layout layout = read_layout(fields, records.line(), header, expected_columns, errors);
+  Layout layout = read_layout(fields, records.line(), options, errors);
   FeatureRows out;
   out.columns = static_cast<int64_t>(layout.fields) - (layout.label ? 1 : 0);
   bool have_row = !layout.header || records.next(fields);
   std::string expected = layout.header ? fmt::format("the header has {} columns", layout.fields)
-                         : expected_columns > 0
+                         : options.expected_columns > 0
                              ? fmt::format("the model takes {} features", layout.fields)
                              : fmt::format("the first row has {}", layout.fields);
   for (; have_row; have_row = records.next(fields))
@@ -114,8 +116,8 @@ FeatureRows parse_feature_csv(const std::string& text, const std::string& name, 
   return out;
 }
 
-FeatureRows load_feature_csv(const std::string& path, CsvHeader header, int64_t expected_columns) {
-  return parse_feature_csv(data_detail::read_regular_file(path), path, header, expected_columns);
+FeatureRows load_feature_csv(const std::string& path, const FeatureCsvOptions& options) {
+  return parse_feature_csv(data_detail::read_regular_file(path), path, options);
 }
 
 }  // namespace gradflow

@@ -96,7 +96,9 @@ inline Outcome csv_entry(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   guarded([&] {
     const CsvHeader rules[] = {CsvHeader::automatic, CsvHeader::yes, CsvHeader::no};
-    FeatureRows rows = parse_feature_csv(text, "fuzz.csv", rules[size % 3], 0);
+    FeatureCsvOptions options;
+    options.header = rules[size % 3];
+    FeatureRows rows = parse_feature_csv(text, "fuzz.csv", options);
     // What predict relies on: a rectangle of finite numbers.
     expect(rows.rows > 0 && rows.columns > 0);
     expect(static_cast<int64_t>(rows.x.size()) == rows.rows * rows.columns);

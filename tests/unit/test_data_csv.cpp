@@ -137,21 +137,28 @@ TEST_CASE("csv: predict's reader reads the data set's files the same way", "[dat
   const std::string text =
       "\xEF\xBB\xBF\"x 1\", x2 ,label\r\n 1 , \"2\" ,+3\r\n\r\n\"-4.5\",+5e-1,6\r1e-50,7,0\n";
   auto split = parse_csv(text, "t.csv", "label");
-  auto rows = gradflow::parse_feature_csv(text, "t.csv", gradflow::CsvHeader::automatic, 2);
+  gradflow::FeatureCsvOptions options;
+  options.expected_columns = 2;
+  auto rows = gradflow::parse_feature_csv(text, "t.csv", options);
   CHECK(rows.rows == split.size);
   CHECK(rows.columns == 2);
   CHECK(rows.x == split.x);
   CHECK(rows.x == std::vector<float>{1, 2, -4.5f, 0.5f, 0, 7});  // 1e-50 is 0 in float
+
+  // A data set whose label column has another name: predict skips that one.
+  options.label_column = "cls";
+  auto custom = gradflow::parse_feature_csv("a,cls,b\n1,9,2\n", "c.csv", options);
+  CHECK(custom.x == std::vector<float>{1, 2});
 }
 
 TEST_CASE("csv: the header rule of predict's reader", "[data][csv]") {
   using gradflow::CsvHeader;
   using gradflow::parse_feature_csv;
   auto rows = [](const std::string& text, CsvHeader header = CsvHeader::automatic) {
-    return parse_feature_csv(text, "p.csv", header, 0).rows;
+    return parse_feature_csv(text, "p.csv", {header}).rows;
   };
   auto error = [](const std::string& text, CsvHeader header = CsvHeader::automatic) {
-    return input_error_of([&] { parse_feature_csv(text, "p.csv", header, 0); });
+    return input_error_of([&] { parse_feature_csv(text, "p.csv", {header}); });
   };
   // Only a row of names is a header; a row of number spellings is data, even when those are
   // refused later (nan, inf, 1e39) or have a sign, spaces or a BOM in front.

@@ -59,7 +59,14 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
       int x = model->input_value(feature_input);
       int64_t width = 1;
       for (int64_t d : model->values()[x].shape) width *= d;
-      FeatureRows table = load_feature_csv(args->input, header_rule(args->header), width);
+      FeatureCsvOptions csv;
+      csv.header = header_rule(args->header);
+      csv.expected_columns = width;
+      // The training CSV's label column, when it has another name, is skipped the same way.
+      if (spec.train.data && spec.train.data.IsMap())
+        if (YAML::Node label = spec.train.data["label"]; label && label.IsScalar())
+          csv.label_column = label.Scalar();
+      FeatureRows table = load_feature_csv(args->input, csv);
       const int64_t rows = table.rows;
       const std::vector<float>& features = table.x;
       model->allocate(std::max<int64_t>(1, std::min<int64_t>(rows, 1000)));
