@@ -20,8 +20,10 @@ __attribute__((unused)) static const char* const kInputs[] = {
 };
 
 __attribute__((unused)) static const gf_attr_spec kAttrs[] = {{
-#ifdef DEFECT_null_attr_name
+#if defined(DEFECT_null_attr_name)
     NULL,
+#elif defined(DEFECT_attr_named_like_node_key)
+    "inputs",
 #else
     "scale",
 #endif
@@ -42,7 +44,9 @@ __attribute__((unused)) static const gf_attr_spec kAttrs[] = {{
 #else
     0.0, 10.0,
 #endif
-    "ignored"}};
+    "ignored"},
+    /* Used only by duplicate_attr_name, which declares two attributes. */
+    {"scale", GF_ATTR_FLOAT, "1", 0.0, 10.0, "the same name again"}};
 
 __attribute__((unused)) static int token;
 
@@ -63,7 +67,8 @@ static void fill_node_info(gf_node_info* info, const gf_shape* in) {
   info->n_params = 1000u;
 #elif defined(DEFECT_unterminated_param_name) || defined(DEFECT_empty_param_name) || \
     defined(DEFECT_duplicate_param_name) || defined(DEFECT_unknown_init) ||           \
-    defined(DEFECT_negative_param_dim)
+    defined(DEFECT_negative_param_dim) || defined(DEFECT_negative_init_scale) ||          \
+    defined(DEFECT_dotted_param_name)
   info->n_params = 1u;
   memset(&info->params[0], 0, sizeof info->params[0]);
   strcpy(info->params[0].name, "w");
@@ -80,6 +85,11 @@ static void fill_node_info(gf_node_info* info, const gf_shape* in) {
   info->params[0].init.kind = 42u;
 #elif defined(DEFECT_negative_param_dim)
   info->params[0].shape.dims[0] = -1;
+#elif defined(DEFECT_negative_init_scale)
+  info->params[0].init.kind = GF_INIT_NORMAL;
+  info->params[0].init.value = -0.5;
+#elif defined(DEFECT_dotted_param_name)
+  strcpy(info->params[0].name, "w.bias");
 #endif
 #endif
 }
@@ -148,31 +158,40 @@ static int backward(void* instance, const gf_tensor* inputs, uint32_t n_in,
 static void destroy(void* instance) { (void)instance; }
 
 __attribute__((unused)) static const gf_op_def kOp = {
-    sizeof(gf_op_def),
+    .struct_size = sizeof(gf_op_def),
 #ifdef DEFECT_null_name
-    NULL,
+    .name = NULL,
 #else
-    "Malformed",
+    .name = "Malformed",
 #endif
-    "An identity op built with one defect.",
+    .doc = "An identity op built with one defect.",
 #ifdef DEFECT_absurd_input_count
-    1000000u,
+    .n_inputs = 1000000u,
 #else
-    1u,
+    .n_inputs = 1u,
 #endif
 #ifdef DEFECT_null_input_names
-    NULL,
+    .input_names = NULL,
 #else
-    kInputs,
+    .input_names = kInputs,
 #endif
 #if defined(DEFECT_null_attrs)
-    2u, NULL,
+    .n_attrs = 2u,
+    .attrs = NULL,
 #elif defined(DEFECT_absurd_attr_count)
-    4000000000u, kAttrs,
+    .n_attrs = 4000000000u,
+    .attrs = kAttrs,
+#elif defined(DEFECT_duplicate_attr_name)
+    .n_attrs = 2u,
+    .attrs = kAttrs,
 #else
-    1u, kAttrs,
+    .n_attrs = 1u,
+    .attrs = kAttrs,
 #endif
-    0u, create, NULL, forward, backward, destroy};
+    .create = create,
+    .forward = forward,
+    .backward = backward,
+    .destroy = destroy};
 
 static const gf_op_def* const kTable[] = {
 #ifdef DEFECT_null_def
@@ -191,7 +210,10 @@ static const gf_op_def* const* get_ops(uint32_t* n_ops) {
   return kTable;
 }
 
-static const gf_plugin kPlugin = {sizeof(gf_plugin), GF_ABI_MAJOR, GF_ABI_MINOR, "malformed",
-                                  get_ops};
+static const gf_plugin kPlugin = {.struct_size = sizeof(gf_plugin),
+                                  .abi_major = GF_ABI_MAJOR,
+                                  .abi_minor = GF_ABI_MINOR,
+                                  .name = "malformed",
+                                  .get_ops = get_ops};
 
 __attribute__((visibility("default"))) const gf_plugin* gradflow_plugin(void) { return &kPlugin; }

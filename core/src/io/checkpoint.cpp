@@ -10,9 +10,9 @@ namespace gradflow {
 void save_checkpoint(const std::string& path, const Model& model, const Optimizer* optimizer,
                      const TrainingPosition& position, const Metadata& extra) {
   std::vector<NamedTensor> tensors;
-  for (const auto& p : model.parameters())
-    tensors.push_back(
-        {p.name, p.shape, std::vector<float>(p.value.data(), p.value.data() + p.value.size())});
+  for (const auto& t : model.file_tensors())
+    tensors.push_back({*t.name, *t.shape,
+                       std::vector<float>(t.value->data(), t.value->data() + t.value->size())});
   Metadata meta{{"format", "gradflow-checkpoint/1"},
                 {"graph", model.spec().name},
                 {"epoch", std::to_string(position.epoch)},
@@ -31,19 +31,19 @@ TrainingPosition load_checkpoint(const std::string& path, Model& model, Optimize
   Metadata meta;
   std::vector<NamedTensor> tensors = decode_safetensors(read_file(path), path, &meta);
   DiagnosticList diags;
-  for (auto& p : model.parameters()) {
+  for (const auto& p : model.file_tensors()) {
     auto it = std::find_if(tensors.begin(), tensors.end(),
-                           [&](const NamedTensor& t) { return t.name == p.name; });
+                           [&](const NamedTensor& t) { return t.name == *p.name; });
     if (it == tensors.end()) {
-      diags.error({path, 0, 0}, "no tensor '" + p.name + "' for the graph's parameter");
+      diags.error({path, 0, 0}, "no tensor '" + *p.name + "' for the graph's parameter");
       continue;
     }
-    if (it->shape != p.shape) {
-      diags.error({path, 0, 0}, "tensor '" + p.name + "' has shape " + shape_to_string(it->shape) +
-                                    " but the graph needs " + shape_to_string(p.shape));
+    if (it->shape != *p.shape) {
+      diags.error({path, 0, 0}, "tensor '" + *p.name + "' has shape " + shape_to_string(it->shape) +
+                                    " but the graph needs " + shape_to_string(*p.shape));
       continue;
     }
-    std::copy(it->data.begin(), it->data.end(), p.value.data());
+    std::copy(it->data.begin(), it->data.end(), p.value->data());
   }
   diags.throw_if_any();
   TrainingPosition position;

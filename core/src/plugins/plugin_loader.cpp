@@ -1,6 +1,6 @@
 #include <gradflow/registry.hpp>
 
-#include "plugins/plugin_checks.hpp"
+#include "plugins/op_table_check.hpp"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -15,6 +15,7 @@ namespace gradflow {
 
 struct OpRegistry::Library {
   void* handle = nullptr;
+  std::vector<std::unique_ptr<gf_op_def>> defs;  // the host's checked copies of the op table
   ~Library() {
     // Plugins stay mapped until the registry dies: op instances may still point into them.
     if (handle) ::dlclose(handle);
@@ -75,33 +76,28 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   if (plugin->struct_size < sizeof(gf_plugin) || !plugin->get_ops)
     fail("plugin '" + requested + "': malformed plugin descriptor");
 
+  uint32_t count = 0;
+  const gf_op_def* const* table = plugin->get_ops(&count);
+  if (count > 4096) fail("plugin '" + requested + "': it claims " + std::to_string(count) + " ops");
+  if (!table && count > 0) fail("plugin '" + requested + "': it returned no op table");
   if (plugin->name && ::strnlen(plugin->name, 256) > 255)
-    fail("plugin '" + requested + "': its name is not NUL-terminated within 256 bytes");
+    fail("plugin '" + requested + "': its name does not end within 256 bytes");
   std::string plugin_name =
       plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
 
-  uint32_t count = 0;
-  const gf_op_def* const* table = plugin->get_ops(&count);
-  if (!table && count > 0) fail("plugin '" + requested + "': it returned no op table");
-  if (count > kMaxOpsPerPlugin)
-    fail("plugin '" + requested + "': its op table claims " + std::to_string(count) +
-         " ops; the limit is " + std::to_string(kMaxOpsPerPlugin));
-
   std::map<std::string, OpEntry> fresh;
   for (uint32_t i = 0; i < count; ++i) {
-    const gf_op_def* def = table[i];
-    if (!def)
-      fail("plugin '" + requested + "': op #" + std::to_string(i) + " is malformed: its entry " +
-           "in the op table is NULL");
-    if (std::string problem = op_definition_problem(*def); !problem.empty())
-      fail("plugin '" + requested + "': " + op_label(*def, i) + " is malformed: " + problem);
+    if (std::string problem = op_def_problem(table[i], i); !problem.empty())
+      fail("plugin '" + requested + "': " + problem);
+    library->defs.push_back(normalized_op_def(*table[i]));
+    const gf_op_def* def = library->defs.back().get();
     std::string name = def->name;
     auto clash = ops_.find(name);
     if (clash != ops_.end())
       fail("op '" + name + "' is defined twice: by '" + clash->second.plugin_path + "' and by '" +
            path + "'");
     if (fresh.count(name)) fail("plugin '" + requested + "' defines op '" + name + "' twice");
-    fresh[name] = OpEntry{def, path, plugin_name};
+    fresh[name] = OpEntry{def, path, plugin_name, plugin->abi_minor};
   }
   ops_.merge(fresh);
   plugin_paths_.push_back(path);

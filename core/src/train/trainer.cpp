@@ -179,7 +179,7 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
       int64_t begin = step * batch;
       int64_t count = std::min(batch, n - begin);
       load_batch(*model, bindings, samples.train, samples.classes, order.data() + begin, count);
-      model->forward(count);
+      model->forward(count, {true, optimizer->steps()});
       double loss = model->loss();
       if (!std::isfinite(loss)) {
         bar.clear();

@@ -6,32 +6,35 @@
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
 
-#include <yaml-cpp/yaml.h>
-
 #include <deque>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace gradflow {
 
-struct CheckedAttrs {
-  std::vector<gf_attr_value> values;
-  std::deque<std::string> strings;  // owns the text that values[i].s points to
+// One attribute value in the plugin's terms; `text` and `list` back the pointers of STRING
+// and the elements of INTS values.
+struct ConvertedAttr {
+  gf_attr_value value{};
+  gf_attr_list list{};
+  std::string text;
 };
 
-// One value (from the file, or an op's default_text) checked against its attribute spec:
-// the typed value, or nullopt with `problem` set to the rest of a sentence that starts with
-// the attribute's name (" must be an integer, got 'x'"). STRING values are kept in `strings`.
-std::optional<gf_attr_value> convert_attribute(const gf_attr_spec& spec, const YAML::Node& value,
-                                               std::deque<std::string>& strings,
-                                               std::string* problem);
+struct CheckedAttrs {
+  std::vector<gf_attr_value> values;
+  std::vector<gf_attr_list> lists;  // parallel to values
+  std::deque<std::string> strings;  // owns the text that values[i].s points to
+  void add(const ConvertedAttr& attr);
+};
+
+// Converts one YAML value against its spec (type, range); false with the reason ("must be an
+// integer, got 'x'", "is 5, outside [0, 1]") in `problem`. Used for files and for the defaults
+// a plugin declares.
+bool convert_attribute(const YAML::Node& value, const gf_attr_spec& spec, ConvertedAttr* out,
+                       std::string* problem);
 
 // Reports every unknown, missing, mistyped or out-of-range attribute of `node` into `diags`.
 CheckedAttrs check_attributes(const NodeSpec& node, const gf_op_def& def, const std::string& file,
                               DiagnosticList& diags);
-
-// "{normal: 0.3}" style text for messages and `graph-runner ops`.
-std::string describe_init(const gf_init& init);
 
 }  // namespace gradflow
