@@ -13,7 +13,7 @@ import re
 import sys
 
 MAX_FUNCTION_LINES = 80
-STAGES = {"base", "graph", "plugins", "runtime", "train", "io", "plots", "dist"}
+STAGES = {"base", "graph", "plugins", "runtime", "train", "io", "plots", "dist", "onnx"}
 SOURCES = ("*.cpp", "*.hpp", "*.h", "*.c")
 
 
