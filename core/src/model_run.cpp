@@ -4,14 +4,16 @@
 
 #include <gradflow/random.hpp>
 
+#include "runtime/threads.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
-
+#include <chrono>
 #include <cmath>
+#include <cstring>
 
 namespace gradflow {
 namespace {
@@ -29,6 +31,24 @@ double buffer_limit() {
 gf_tensor null_view() {
   return gf_tensor{};
 }
+
+// Adds the seconds of its lifetime to *slot, when there is one (timing is on).
+class NodeClock {
+ public:
+  explicit NodeClock(double* slot) : slot_(slot) {
+    if (slot_) start_ = std::chrono::steady_clock::now();
+  }
+  ~NodeClock() {
+    if (slot_)
+      *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  NodeClock(const NodeClock&) = delete;
+  NodeClock& operator=(const NodeClock&) = delete;
+
+ private:
+  double* slot_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 double element_count(const std::vector<int64_t>& shape) {
   double n = 1;
@@ -148,9 +168,36 @@ void Model::refresh_views(PlannedNode& node, int64_t batch) {
   node.out_grad_view.batch = out.batched ? batch : 0;
 }
 
+void Model::time_nodes(NodeTimes* times) {
+  node_times_ = times;
+  if (!times) return;
+  times->forward.assign(nodes_.size(), 0.0);
+  times->backward.assign(nodes_.size(), 0.0);
+  times->clear = 0;
+}
+
+// OpenBLAS's own rule puts every thread on a product from 262,144 multiply-adds (10 x 784 x 100
+// already), where waking a second thread costs more than it saves. A node's products are about
+// batch x its parameter count multiply-adds each (exactly, for a Linear layer), so one thread
+// per kBlasWorkPerThread of those. The count depends only on shapes, never on timing: OpenBLAS's
+// results change with its thread count, and a run must give the same numbers as the last one.
+// Nodes without parameters keep OpenBLAS's own rule.
+int Model::blas_threads_for(const PlannedNode& node, int64_t batch) const {
+  constexpr double kBlasWorkPerThread = 4.0 * (1 << 20);
+  const int limit = thread_limit();
+  if (limit == 1 || node.params.empty()) return limit;
+  double work = 0;
+  for (int p : node.params) work += static_cast<double>(params_[p].value.size());
+  work *= static_cast<double>(batch);
+  return static_cast<int>(std::clamp(work / kBlasWorkPerThread, 1.0, static_cast<double>(limit)));
+}
+
 void Model::forward(int64_t batch) {
-  for (auto& node : nodes_) {
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    PlannedNode& node = nodes_[k];
+    NodeClock clock(node_times_ ? &node_times_->forward[k] : nullptr);
     refresh_views(node, batch);
+    use_blas_threads(blas_threads_for(node, batch));
     gf_error err{};
     int rc =
         node.op->def->forward(node.instance, node.in_views.data(),
@@ -160,7 +207,8 @@ void Model::forward(int64_t batch) {
   }
 }
 
-void Model::backward(int64_t batch) {
+void Model::clear_gradients(int64_t batch) {
+  NodeClock clock(node_times_ ? &node_times_->clear : nullptr);
   // Only the rows of this batch: buffers are sized for the largest batch (often 100 times
   // more at batch 10), and clearing all of them would cost more than the step itself.
   for (auto& v : values_)
@@ -170,35 +218,43 @@ void Model::backward(int64_t batch) {
     if (!p.grad_cleared) p.grad.zero();
     p.grad_cleared = false;
   }
+}
+
+void Model::backward(int64_t batch) {
+  clear_gradients(batch);
   for (auto [v, weight] : losses_)
     if (values_[v].needs_grad) values_[v].grad.data()[0] += static_cast<float>(weight);
 
-  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
-    PlannedNode& node = *it;
+  for (size_t k = nodes_.size(); k-- > 0;) {
+    PlannedNode& node = nodes_[k];
     if (!node.in_backward || node.fused_away) continue;
+    NodeClock clock(node_times_ ? &node_times_->backward[k] : nullptr);
+    use_blas_threads(blas_threads_for(node, batch));
     gf_error err{};
     int rc = node.op->def->backward(
         node.instance, node.in_views.data(), static_cast<uint32_t>(node.in_views.size()),
         node.param_views.data(), static_cast<uint32_t>(node.param_views.size()), &node.out_view,
         &node.out_grad_view, node.in_grad_views.data(), node.param_grad_views.data(), &err);
     if (rc != GF_OK) run_op_failure(node, "backward", err);
-    if (node.fused_softmax >= 0) {
-      // d/dz CE(softmax(z), y) = softmax(z) * sum(y) - y, averaged over the batch.
-      const PlannedNode& softmax = nodes_[node.fused_softmax];
-      Value& logits = values_[softmax.inputs[0]];
-      if (!logits.needs_grad) continue;
-      const float* p = values_[softmax.output].data.data();
-      const float* y = values_[node.inputs[1]].current();
-      float* g = logits.grad.data();
-      float scale = node.out_grad_view.data[0] / static_cast<float>(batch);
-      int64_t k = logits.data.sample_size();
-      for (int64_t r = 0; r < batch; ++r) {
-        float total = 0;
-        for (int64_t c = 0; c < k; ++c) total += y[r * k + c];
-        for (int64_t c = 0; c < k; ++c)
-          g[r * k + c] += scale * (p[r * k + c] * total - y[r * k + c]);
-      }
-    }
+    if (node.fused_softmax >= 0) add_softmax_ce_gradient(node, batch);
+  }
+}
+
+// d/dz CE(softmax(z), y) = softmax(z) * sum(y) - y, averaged over the batch.
+void Model::add_softmax_ce_gradient(const PlannedNode& loss_node, int64_t batch) {
+  const PlannedNode& softmax = nodes_[loss_node.fused_softmax];
+  Value& logits = values_[softmax.inputs[0]];
+  if (!logits.needs_grad) return;
+  const float* p = values_[softmax.output].data.data();
+  const float* y = values_[loss_node.inputs[1]].current();
+  float* g = logits.grad.data();
+  const float scale = loss_node.out_grad_view.data[0] / static_cast<float>(batch);
+  const int64_t classes = logits.data.sample_size();
+  for (int64_t r = 0; r < batch; ++r) {
+    float total = 0;
+    for (int64_t c = 0; c < classes; ++c) total += y[r * classes + c];
+    for (int64_t c = 0; c < classes; ++c)
+      g[r * classes + c] += scale * (p[r * classes + c] * total - y[r * classes + c]);
   }
 }
 

@@ -7,8 +7,8 @@
 #include <gradflow/trainer.hpp>
 
 #include "run_files.hpp"
+#include "runtime/threads.hpp"
 
-#include <cblas.h>
 #include <fmt/format.h>
 
 #include <atomic>
@@ -106,7 +106,7 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
 }
 
 void set_thread_count(int threads) {
-  openblas_set_num_threads(threads < 1 ? 1 : threads);
+  set_thread_limit(threads);
 }
 
 TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const TrainOptions& options,

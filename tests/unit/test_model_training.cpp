@@ -57,6 +57,66 @@ TEST_CASE("training twice with the same seed gives bit-identical results", "[mod
   CHECK(weights == read_text(tmp.path() / "b" / "model.safetensors"));
 }
 
+namespace {
+
+// Wide enough that the optimizer splits its update over threads and OpenBLAS its products.
+const char* kWideCircles = R"(
+format: gradflow/1
+name: wide-circles
+inputs:
+  x: {shape: [2]}
+  y: {shape: [2]}
+nodes:
+  - {name: a, op: Linear,       inputs: [x], out_features: 512}
+  - {name: b, op: Tanh,         inputs: [a]}
+  - {name: c, op: Linear,       inputs: [b], out_features: 256}
+  - {name: d, op: ReLU,         inputs: [c]}
+  - {name: e, op: Linear,       inputs: [d], out_features: 2}
+  - {name: p, op: Softmax,      inputs: [e]}
+  - {name: loss, op: CrossEntropy, inputs: [p, y]}
+loss: loss
+predict: p
+train:
+  data: {dataset: circles, seed: 0}
+  batch_size: 64
+  epochs: 3
+  optimizer: {name: OPTIMIZER, lr: 0.001}
+  seed: 5
+)";
+
+std::string train_wide(const TempDir& tmp, const std::string& name, const std::string& optimizer,
+                       int threads) {
+  std::string text = kWideCircles;
+  text.replace(text.find("OPTIMIZER"), 9, optimizer);
+  GraphSpec spec = parse_graph(text, "wide.yaml");
+  auto registry = builtin_registry();
+  TrainOptions options;
+  options.out_dir = tmp / name;
+  options.threads = threads;
+  std::ostringstream out, log;
+  train(spec, *registry, options, out, log);
+  set_thread_count(1);
+  return read_text(std::filesystem::path(tmp / name) / "model.safetensors");
+}
+
+}  // namespace
+
+TEST_CASE("the same seed gives bit-identical weights run to run, with one thread and with two",
+          "[model][determinism][threads]") {
+  TempDir tmp;
+  for (const char* optimizer : {"sgd", "adam"}) {
+    INFO(optimizer);
+    const std::string one = train_wide(tmp, std::string(optimizer) + "1a", optimizer, 1);
+    REQUIRE(one.size() > 100000);
+    CHECK(train_wide(tmp, std::string(optimizer) + "1b", optimizer, 1) == one);
+    // Whether the optimizer's update ran on two threads depends on timing; the weights may not.
+    // (They may differ from one thread's: OpenBLAS splits products by its thread count.)
+    const std::string two = train_wide(tmp, std::string(optimizer) + "2a", optimizer, 2);
+    for (const char* again : {"2b", "2c"})
+      CHECK(train_wide(tmp, std::string(optimizer) + again, optimizer, 2) == two);
+  }
+}
+
 TEST_CASE("another seed gives other weights", "[model][determinism]") {
   TempDir tmp;
   train_into(tmp / "a", 3, 2);

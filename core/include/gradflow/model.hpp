@@ -58,6 +58,14 @@ struct PlannedNode {
   gf_tensor out_view{}, out_grad_view{};
 };
 
+// Seconds spent in each node's forward and backward (indices in execution order) and in
+// clearing gradients at the start of backward(), summed over every step run while attached to a
+// model; `bench --breakdown` reports them.
+struct NodeTimes {
+  std::vector<double> forward, backward;
+  double clear = 0;
+};
+
 struct PlanOptions {
   // Graph inputs whose gradient is wanted (for the finite-difference check).
   std::vector<std::string> input_grads;
@@ -94,6 +102,8 @@ class Model {
   // Zeroes gradients, seeds each loss with its weight and runs the nodes in exact reverse.
   void backward(int64_t batch);
   double loss() const;  // weighted sum of the loss nodes after forward()
+  // Starts (or, with nullptr, stops) adding each node's time to `times`, sized here.
+  void time_nodes(NodeTimes* times);
   // Index of the first node (in execution order) whose output is not finite, or -1.
   int first_non_finite_node(int64_t batch) const;
 
@@ -112,6 +122,9 @@ class Model {
   Model(const GraphSpec& spec);
   void run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const;
   void refresh_views(PlannedNode& node, int64_t batch);
+  void clear_gradients(int64_t batch);
+  void add_softmax_ce_gradient(const PlannedNode& loss_node, int64_t batch);
+  int blas_threads_for(const PlannedNode& node, int64_t batch) const;
 
   GraphSpec spec_;
   std::vector<Value> values_;
@@ -120,6 +133,7 @@ class Model {
   std::vector<std::pair<int, double>> losses_;  // value index, weight
   int predict_ = -1;
   int64_t max_batch_ = 0;
+  NodeTimes* node_times_ = nullptr;
 };
 
 }  // namespace gradflow
