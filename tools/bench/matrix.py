@@ -181,7 +181,8 @@ def measure(args, runner, folder, torch_server):
                         "layers": layers, "activation": act, "optimizer": opt,
                         "lr": OPTIMIZERS[opt][1], "momentum": OPTIMIZERS[opt][2],
                         "batch": batch, "threads": threads, "blas_threads": blas,
-                        "steps": steps, "rounds": args.rounds, "warmup": 1})
+                        "steps": steps, "rounds": args.rounds, "warmup": 1,
+                        "seconds": args.seconds})
                 results.setdefault((net, opt, batch, label, tool), []).append(r["step_us"])
                 print(f"run {run + 1}/{args.runs} {net} {opt} batch {batch} threads {label} "
                       f"{tool}: {r['step_us']:.1f} us/step ({steps} steps)",

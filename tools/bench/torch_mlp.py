@@ -105,9 +105,15 @@ def serve(x, y):
         torch.manual_seed(cell.get("seed", 0))
         model = build_model(cell["layers"], cell["activation"], None)
         optimizer = build_optimizer(model, cell["optimizer"], cell["lr"], cell.get("momentum", 0.0))
-        time_rounds(model, optimizer, x, y, cell["batch"], cell["steps"], cell["warmup"])
+        warm, steps, _ = time_rounds(model, optimizer, x, y, cell["batch"], cell["steps"],
+                                     cell["warmup"])
+        # A configuration far slower than planned (threads fighting over busy cores) is timed
+        # on fewer steps, so that it does not hold up the whole matrix for minutes.
+        budget = cell.get("seconds")
+        if budget and warm and max(warm) > 4 * budget:
+            steps = max(5, int(steps * budget / max(warm)))
         seconds, steps, steps_per_epoch = time_rounds(model, optimizer, x, y, cell["batch"],
-                                                      cell["steps"], cell["rounds"])
+                                                      steps, cell["rounds"])
         step_s = statistics.median(seconds) / steps
         print(json.dumps({"tool": "pytorch", "step_us": step_s * 1e6,
                           "epoch_s": step_s * steps_per_epoch, "round_s_all": seconds,
