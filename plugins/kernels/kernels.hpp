@@ -25,10 +25,8 @@ class RBFFeatures : public gradflow::Op {
   static std::unique_ptr<RBFFeatures> create(const Attrs& attrs, NodeSetup& setup);
   RBFFeatures(int64_t in, int64_t features, double gamma, uint64_t seed);
 
-  void forward(std::span<const View> in, std::span<const View> params, const View& out) override;
-  void backward(std::span<const View> in, std::span<const View> params, const View& out,
-                const View& out_grad, std::span<const View> in_grads,
-                std::span<const View> param_grads) override;
+  void forward(const gradflow::ForwardContext& c) override;
+  void backward(const gradflow::BackwardContext& c) override;
 
  private:
   double phase(const float* x, int64_t k) const;
@@ -50,10 +48,8 @@ class PolyFeatures : public gradflow::Op {
   static std::unique_ptr<PolyFeatures> create(const Attrs& attrs, NodeSetup& setup);
   PolyFeatures(int64_t in, int degree);
 
-  void forward(std::span<const View> in, std::span<const View> params, const View& out) override;
-  void backward(std::span<const View> in, std::span<const View> params, const View& out,
-                const View& out_grad, std::span<const View> in_grads,
-                std::span<const View> param_grads) override;
+  void forward(const gradflow::ForwardContext& c) override;
+  void backward(const gradflow::BackwardContext& c) override;
 
   int64_t features() const { return static_cast<int64_t>(degree_of_.size()); }
 

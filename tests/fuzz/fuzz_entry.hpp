@@ -7,7 +7,7 @@
 // is a finding.
 #pragma once
 
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/diagnostics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>

@@ -2,6 +2,7 @@
 // gives other weights; and every shipped graph passes the finite-difference check.
 #include "unit/graph_test_support.hpp"
 
+#include <gradflow/datasets.hpp>
 #include <gradflow/gradcheck.hpp>
 #include <gradflow/trainer.hpp>
 
@@ -23,7 +24,8 @@ TrainReport train_into(const std::string& out_dir, uint64_t seed, int64_t epochs
   options.seed = seed;
   options.epochs = epochs;
   std::ostringstream out, log;
-  return train(spec, *registry, options, out, log);
+  return train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out,
+               log);
 }
 
 // metrics.csv without its last column (wall-clock seconds), which is allowed to differ.
@@ -59,7 +61,8 @@ TEST_CASE("training twice with the same seed gives bit-identical results", "[mod
 
 namespace {
 
-// Wide enough that the optimizer splits its update over threads and OpenBLAS its products.
+// Wide enough that with two threads the optimizer splits its update, the Tanh and ReLU (65,536
+// values at batch 128) theirs, and OpenBLAS its products.
 const char* kWideCircles = R"(
 format: gradflow/1
 name: wide-circles
@@ -78,8 +81,8 @@ loss: loss
 predict: p
 train:
   data: {dataset: circles, seed: 0}
-  batch_size: 64
-  epochs: 3
+  batch_size: 128
+  epochs: 5
   optimizer: {name: OPTIMIZER, lr: 0.001}
   seed: 5
 )";
@@ -94,7 +97,7 @@ std::string train_wide(const TempDir& tmp, const std::string& name, const std::s
   options.out_dir = tmp / name;
   options.threads = threads;
   std::ostringstream out, log;
-  train(spec, *registry, options, out, log);
+  train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out, log);
   set_thread_count(1);
   return read_text(std::filesystem::path(tmp / name) / "model.safetensors");
 }

@@ -31,7 +31,7 @@ int run_bench(const BenchArgs& a, const Common& common) {
   options.warmup = a.warmup;
   if (a.steps > 0) options.steps = a.steps;
   options.breakdown = a.breakdown;
-  BenchReport report = bench(spec, registry, options);
+  BenchReport report = bench(spec, registry, load_graph_data(spec, "benchmark"), options);
   print_bench(report, std::cout, a.json);
   return 0;
 }

@@ -35,7 +35,8 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.threads = a.threads;
   options.resume = a.resume;
   options.progress = ::isatty(STDERR_FILENO) != 0;
-  TrainReport report = train(spec, registry, options, std::cout, std::cerr);
+  TrainReport report =
+      train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 

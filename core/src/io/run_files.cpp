@@ -1,0 +1,158 @@
+#include "io/run_files.hpp"
+
+#include <gradflow/atomic_file.hpp>
+
+#include "graph/yaml_reader.hpp"
+
+#include <fmt/format.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+namespace gradflow {
+
+std::string metrics_csv(const std::vector<EpochMetrics>& history) {
+  std::string text = "epoch,split,loss,accuracy,seconds\n";
+  for (const auto& m : history) {
+    text += fmt::format("{},train,{:.6f},{:.6f},{:.4f}\n", m.epoch, m.train_loss, m.train_accuracy,
+                        m.seconds);
+    text += fmt::format("{},test,{:.6f},{:.6f},{:.4f}\n", m.epoch, m.test_loss, m.test_accuracy,
+                        m.seconds);
+  }
+  return text;
+}
+
+std::vector<EpochMetrics> parse_metrics_csv(const std::string& text, const std::string& source) {
+  std::vector<EpochMetrics> history;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    std::string cell;
+    while (std::getline(row, cell, ',')) cells.push_back(cell);
+    auto epoch = cells.size() == 5 ? parse_integer(cells[0]) : std::nullopt;
+    auto loss = cells.size() == 5 ? parse_number(cells[2]) : std::nullopt;
+    auto acc = cells.size() == 5 ? parse_number(cells[3]) : std::nullopt;
+    auto secs = cells.size() == 5 ? parse_number(cells[4]) : std::nullopt;
+    if (!epoch || !secs || (cells[1] != "train" && cells[1] != "test"))
+      throw InputError(source + ": malformed metrics history");
+    if (history.empty() || history.back().epoch != *epoch) history.push_back({*epoch});
+    EpochMetrics& m = history.back();
+    double l = loss.value_or(NAN), a = acc.value_or(NAN);
+    if (cells[1] == "train") {
+      m.train_loss = l;
+      m.train_accuracy = a;
+    } else {
+      m.test_loss = l;
+      m.test_accuracy = a;
+    }
+    m.seconds = *secs;
+  }
+  return history;
+}
+
+RunFiles::RunFiles(std::string dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec || !std::filesystem::is_directory(dir_))
+    throw InputError(dir_ + ": cannot create the output folder: " + ec.message());
+  remove_orphaned_temporaries();
+}
+
+// A run killed while writing leaves "<file>.tmp.<pid>" behind; once that process is gone the
+// file can only be garbage, never the user's data (the rename never happened).
+void RunFiles::remove_orphaned_temporaries() const {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    auto mark = name.rfind(".tmp.");
+    if (mark == std::string::npos) continue;
+    auto pid = parse_integer(name.substr(mark + 5));
+    if (!pid || *pid <= 0 || *pid > INT32_MAX) continue;
+    if (::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH)
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+void RunFiles::write_metrics(const std::vector<EpochMetrics>& history) const {
+  write_file_atomically(dir_ + "/metrics.csv", metrics_csv(history));
+}
+
+void RunFiles::write_curves(const std::vector<EpochMetrics>& history,
+                            const std::string& title) const {
+  write_file_atomically(dir_ + "/curves.svg", render_curves_svg(history, title));
+}
+
+void RunFiles::write_model(const Model& model) const {
+  gradflow::save_checkpoint(dir_ + "/model.safetensors", model, nullptr, {});
+}
+
+void RunFiles::save_checkpoint(const Model& model, const Optimizer* optimizer,
+                               const TrainingPosition& position,
+                               const std::vector<EpochMetrics>& history) const {
+  gradflow::save_checkpoint(checkpoint_path(), model, optimizer, position,
+                            {{"metrics", metrics_csv(history)}});
+}
+
+std::vector<EpochMetrics> RunFiles::read_history_from_checkpoint(const std::string& path) const {
+  Metadata meta;
+  decode_safetensors(read_file(path), path, &meta);
+  auto it = meta.find("metrics");
+  return it == meta.end() ? std::vector<EpochMetrics>{} : parse_metrics_csv(it->second, path);
+}
+
+void RunFiles::write_decision(Model& model, const std::vector<Binding>& bindings,
+                              const Dataset& data) const {
+  DecisionPlot plot;
+  plot.classes = data.classes;
+  plot.title = model.spec().name + ": predicted class";
+  plot.x_min = plot.y_min = INFINITY;
+  plot.x_max = plot.y_max = -INFINITY;
+  for (const Split* split : {&data.train, &data.test})
+    for (int64_t i = 0; i < split->size; ++i) {
+      float x = split->feature(2 * i), y = split->feature(2 * i + 1);
+      plot.x_min = std::min<double>(plot.x_min, x);
+      plot.x_max = std::max<double>(plot.x_max, x);
+      plot.y_min = std::min<double>(plot.y_min, y);
+      plot.y_max = std::max<double>(plot.y_max, y);
+      plot.points.push_back({x, y, split->labels[i], split == &data.test});
+    }
+  double pad_x = 0.1 * (plot.x_max - plot.x_min) + 1e-3,
+         pad_y = 0.1 * (plot.y_max - plot.y_min) + 1e-3;
+  plot.x_min -= pad_x;
+  plot.x_max += pad_x;
+  plot.y_min -= pad_y;
+  plot.y_max += pad_y;
+  plot.grid_w = plot.grid_h = 100;
+
+  // The grid is a split of its own, so the graph evaluates it like any data.
+  Split grid;
+  grid.feature_shape = {2};
+  grid.size = plot.grid_w * plot.grid_h;
+  grid.labels.assign(static_cast<size_t>(grid.size), 0);
+  for (int64_t r = 0; r < plot.grid_h; ++r)
+    for (int64_t c = 0; c < plot.grid_w; ++c) {
+      grid.x.push_back(
+          static_cast<float>(plot.x_min + (c + 0.5) * (plot.x_max - plot.x_min) / plot.grid_w));
+      grid.x.push_back(
+          static_cast<float>(plot.y_min + (r + 0.5) * (plot.y_max - plot.y_min) / plot.grid_h));
+    }
+  std::vector<int64_t> order(static_cast<size_t>(grid.size));
+  for (int64_t i = 0; i < grid.size; ++i) order[i] = i;
+  for (int64_t begin = 0; begin < grid.size; begin += model.max_batch()) {
+    int64_t count = std::min(model.max_batch(), grid.size - begin);
+    load_batch(model, bindings, grid, data.classes, order.data() + begin, count);
+    model.forward(count);
+    for (int64_t r = 0; r < count; ++r) plot.grid_labels.push_back(predicted_class(model, r));
+  }
+  write_file_atomically(dir_ + "/decision.svg", render_decision_svg(plot));
+}
+
+}  // namespace gradflow
