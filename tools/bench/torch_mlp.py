@@ -73,8 +73,9 @@ def build_optimizer(model, name, lr, momentum):
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
 
 
-def time_rounds(model, optimizer, x, y, batch, steps, rounds):
-    """Seconds of each round of `steps` training steps (None: a whole epoch)."""
+def time_rounds(model, optimizer, x, y, batch, steps, rounds, limit=None):
+    """Seconds of each round of `steps` training steps (None: a whole epoch); a round stops
+    early after `limit` seconds. Also returns the steps of the last round."""
     loss_fn = torch.nn.CrossEntropyLoss()
     n = x.shape[0]
     steps_per_epoch = (n + batch - 1) // batch
@@ -83,14 +84,18 @@ def time_rounds(model, optimizer, x, y, batch, steps, rounds):
     for _ in range(rounds):
         start = time.perf_counter()
         order = torch.randperm(n)
+        done = 0
         for s in range(steps):
             idx = order[s * batch:(s + 1) * batch]
             optimizer.zero_grad()
             loss = loss_fn(model(x[idx]), y[idx])
             loss.backward()
             optimizer.step()
+            done += 1
+            if limit is not None and time.perf_counter() - start > limit:
+                break
         seconds.append(time.perf_counter() - start)
-    return seconds, steps, steps_per_epoch
+    return seconds, done, steps_per_epoch
 
 
 def serve(x, y):
@@ -105,15 +110,17 @@ def serve(x, y):
         torch.manual_seed(cell.get("seed", 0))
         model = build_model(cell["layers"], cell["activation"], None)
         optimizer = build_optimizer(model, cell["optimizer"], cell["lr"], cell.get("momentum", 0.0))
-        warm, steps, _ = time_rounds(model, optimizer, x, y, cell["batch"], cell["steps"],
-                                     cell["warmup"])
         # A configuration far slower than planned (threads fighting over busy cores) is timed
         # on fewer steps, so that it does not hold up the whole matrix for minutes.
         budget = cell.get("seconds")
-        if budget and warm and max(warm) > 4 * budget:
-            steps = max(5, int(steps * budget / max(warm)))
+        limit = 4 * budget if budget else None
+        warm, done, _ = time_rounds(model, optimizer, x, y, cell["batch"], cell["steps"],
+                                    cell["warmup"], limit)
+        steps = cell["steps"]
+        if done < steps or (budget and max(warm) > limit):
+            steps = max(5, int(budget * done / max(warm)))
         seconds, steps, steps_per_epoch = time_rounds(model, optimizer, x, y, cell["batch"],
-                                                      steps, cell["rounds"])
+                                                      min(steps, cell["steps"]), cell["rounds"])
         step_s = statistics.median(seconds) / steps
         print(json.dumps({"tool": "pytorch", "step_us": step_s * 1e6,
                           "epoch_s": step_s * steps_per_epoch, "round_s_all": seconds,
