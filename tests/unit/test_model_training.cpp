@@ -104,7 +104,7 @@ std::string train_wide(const TempDir& tmp, const std::string& name, const std::s
 
 }  // namespace
 
-TEST_CASE("the same seed gives bit-identical weights run to run, with one thread and with two",
+TEST_CASE("the same seed gives bit-identical weights run to run, with one thread or several",
           "[model][determinism][threads]") {
   TempDir tmp;
   for (const char* optimizer : {"sgd", "adam"}) {
@@ -112,11 +112,13 @@ TEST_CASE("the same seed gives bit-identical weights run to run, with one thread
     const std::string one = train_wide(tmp, std::string(optimizer) + "1a", optimizer, 1);
     REQUIRE(one.size() > 100000);
     CHECK(train_wide(tmp, std::string(optimizer) + "1b", optimizer, 1) == one);
-    // Whether the optimizer's update ran on two threads depends on timing; the weights may not.
-    // (They may differ from one thread's: OpenBLAS splits products by its thread count.)
+    // Which thread ran which block of a product, and whether the optimizer's update ran on two
+    // threads at all, depends on timing; the weights may not, nor on the thread count once
+    // there is more than one. (They may differ from one thread's in the last bits: a product
+    // split in blocks rounds its blocks' edges differently from a whole one.)
     const std::string two = train_wide(tmp, std::string(optimizer) + "2a", optimizer, 2);
-    for (const char* again : {"2b", "2c"})
-      CHECK(train_wide(tmp, std::string(optimizer) + again, optimizer, 2) == two);
+    CHECK(train_wide(tmp, std::string(optimizer) + "2b", optimizer, 2) == two);
+    CHECK(train_wide(tmp, std::string(optimizer) + "3", optimizer, 3) == two);
   }
 }
 

@@ -165,9 +165,8 @@ class Model {
   void run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const;
   void refresh_views(PlannedNode& node, int64_t batch, const Pass& pass);
   void bind_views(PlannedNode& node);
-  void run_backward(PlannedNode& node, int64_t batch);
+  void run_backward(PlannedNode& node);
   void clear_gradients(int64_t batch);
-  int blas_threads_for(const PlannedNode& node, int64_t batch) const;
 
   GraphSpec spec_;
   std::vector<Value> values_;

@@ -4,7 +4,6 @@
 #include <gradflow/random.hpp>
 
 #include "runtime/op_calls.hpp"
-#include "runtime/threads.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -49,22 +48,6 @@ void Model::refresh_views(PlannedNode& node, int64_t batch, const Pass& pass) {
   node.call.seed = splitmix64(node.seed + static_cast<uint64_t>(pass.step));
 }
 
-// OpenBLAS's own rule puts every thread on a product from 262,144 multiply-adds (10 x 784 x 100
-// already), where waking a second thread costs more than it saves. A node's products are about
-// batch x its parameter count multiply-adds each (exactly, for a Linear layer), so one thread
-// per kBlasWorkPerThread of those. The count depends only on shapes, never on timing: OpenBLAS's
-// results change with its thread count, and a run must give the same numbers as the last one.
-// Nodes without parameters keep OpenBLAS's own rule.
-int Model::blas_threads_for(const PlannedNode& node, int64_t batch) const {
-  constexpr double kBlasWorkPerThread = 4.0 * (1 << 20);
-  const int limit = thread_limit();
-  if (limit == 1 || node.params.empty()) return limit;
-  double work = 0;
-  for (int p : node.params) work += static_cast<double>(params_[p].value.size());
-  work *= static_cast<double>(batch);
-  return static_cast<int>(std::clamp(work / kBlasWorkPerThread, 1.0, static_cast<double>(limit)));
-}
-
 void Model::time_nodes(NodeTimes* times) {
   node_times_ = times;
   if (!times) return;
@@ -79,7 +62,6 @@ void Model::forward(int64_t batch, Pass pass) {
     PlannedNode& node = nodes_[k];
     NodeClock clock(node_times_ ? &node_times_->forward[k] : nullptr);
     refresh_views(node, batch, pass);
-    use_blas_threads(blas_threads_for(node, batch));
     node.call.out_grad = nullptr;
     node.call.in_grads = nullptr;
     node.call.param_grads = nullptr;
@@ -109,12 +91,11 @@ void Model::backward(int64_t batch) {
   for (size_t k = nodes_.size(); k-- > 0;) {
     if (!nodes_[k].in_backward || nodes_[k].fused_away) continue;
     NodeClock clock(node_times_ ? &node_times_->backward[k] : nullptr);
-    run_backward(nodes_[k], batch);
+    run_backward(nodes_[k]);
   }
 }
 
-void Model::run_backward(PlannedNode& node, int64_t batch) {
-  use_blas_threads(blas_threads_for(node, batch));
+void Model::run_backward(PlannedNode& node) {
   node.call.out_grad = &node.out_grad_view;
   node.call.in_grads = node.in_grad_views.data();
   node.call.param_grads = node.param_grad_views.data();

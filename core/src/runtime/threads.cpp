@@ -18,15 +18,11 @@ void set_thread_limit(int threads) {
   threads = std::clamp(threads, 1, 256);
   g_limit.store(threads, std::memory_order_relaxed);
   set_core_pool_threads(threads);
-  openblas_set_num_threads(threads);
+  openblas_set_num_threads(1);
 }
 
 int thread_limit() {
   return g_limit.load(std::memory_order_relaxed);
-}
-
-void use_blas_threads(int threads) {
-  openblas_set_num_threads(threads);
 }
 
 }  // namespace gradflow

@@ -1,5 +1,7 @@
-// --threads for the whole process: the size of the core's thread pool and the most threads an
-// OpenBLAS product may use (Model::blas_threads_for picks the count per node from its size).
+// --threads for the whole process: the size of the core's thread pool, which the optimizers and
+// the ops (through the host's parallel_for) split their work over. OpenBLAS itself stays on one
+// thread: ops split their products over the pool instead (ops/linear.cpp), so that a thread
+// that cannot get a core holds nothing up, and results do not depend on how many threads ran.
 #pragma once
 
 namespace gradflow {
@@ -7,7 +9,5 @@ namespace gradflow {
 // Resizes the core pool; not while a step runs.
 void set_thread_limit(int threads);
 int thread_limit();
-// OpenBLAS's thread count for the products that follow (costs a few nanoseconds).
-void use_blas_threads(int threads);
 
 }  // namespace gradflow
