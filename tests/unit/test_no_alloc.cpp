@@ -28,7 +28,7 @@ inputs:
 nodes:
   - {name: hidden, op: Linear,       inputs: [x],      out_features: 200, init: {normal: 0.3}}
   - {name: h,      op: Tanh,         inputs: [hidden]}
-  - {name: z,      op: Linear,       inputs: [h],      out_features: 400}
+  - {name: z,      op: Linear,       inputs: [h],      out_features: 700}
   - {name: r,      op: ReLU,         inputs: [z]}
   - {name: logits, op: Linear,       inputs: [r],      out_features: 2}
   - {name: yhat,   op: Softmax,      inputs: [logits]}
@@ -64,7 +64,7 @@ long steady_state_allocations(const Case& optimizer, int threads, bool shuffled,
       data.train.pixels[i] = static_cast<uint8_t>(i * 37);
     data.train.x.clear();
   }
-  // With two threads, batches of 200: the ReLU's 80,000 values are split over the pool too.
+  // With two threads, batches of 200: the ReLU's 140,000 values are split over the pool too.
   const int64_t batch = threads == 1 ? 10 : 200;
   model->allocate(batch);
   model->set_threads(threads);

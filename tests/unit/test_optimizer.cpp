@@ -166,7 +166,7 @@ struct Reference {
 // update is split, across tensor boundaries too.
 std::vector<Parameter> tensors_for_reference() {
   std::vector<Parameter> params(3);
-  const int64_t sizes[3] = {1000, 17, 70001};
+  const int64_t sizes[3] = {1000, 17, 140001};
   for (size_t k = 0; k < 3; ++k) {
     params[k].name = "p" + std::to_string(k);
     params[k].shape = {sizes[k]};

@@ -80,11 +80,12 @@ class FlatParameters {
   ThreadChoice choice_;
 };
 
-// Below these many elements an update runs on one thread: waking a second one costs more than
-// it saves (measured with tools/bench/optimizer_bench, see the README's Performance section).
-constexpr int64_t kSgdGrain = 1 << 16;
-constexpr int64_t kMomentumGrain = 1 << 15;
-constexpr int64_t kAdamGrain = 1 << 14;
+// Below these many elements an update stays on one thread without even timing two: one thread
+// takes about 10 microseconds there (tools/bench/optimizer_bench), the order of waking a
+// sleeping worker. Above them the ThreadChoice decides by timing.
+constexpr int64_t kSgdGrain = 1 << 17;
+constexpr int64_t kMomentumGrain = 1 << 16;
+constexpr int64_t kAdamGrain = 1 << 16;
 
 class Sgd final : public Optimizer {
  public:
