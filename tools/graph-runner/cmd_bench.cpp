@@ -44,7 +44,8 @@ void add_bench(CLI::App& app, Common& common, Action& run) {
       "bench", "Time the training steps of a graph (per step, per epoch, GFLOP/s, peak memory)");
   cmd->add_option("graph", args->graph, "Graph file (YAML, format gradflow/1)")->required();
   cmd->add_option("--batch-size", args->batch_size, "Samples per step, or 'full'");
-  cmd->add_option("--threads", args->threads, "Threads for matrix products and the optimizer")
+  cmd->add_option("--threads", args->threads,
+                  "Threads for matrix products, elementwise ops and the optimizer")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--epochs", args->epochs, "Timed epochs (median reported)")
       ->capture_default_str()
