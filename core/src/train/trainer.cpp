@@ -75,6 +75,23 @@ std::string percent(double accuracy) {
   return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
 }
 
+// A loss that no parameter feeds has a zero gradient everywhere: training would run every
+// epoch and change nothing (typically `loss:` names the wrong node, or the model's output is
+// not what the loss reads).
+void refuse_untrainable_losses(const Model& model, const std::string& purpose) {
+  DiagnosticList problems;
+  for (const auto& term : model.spec().loss) {
+    int v = model.value_index(term.node);
+    if (v < 0 || model.values()[v].needs_grad) continue;
+    const Value& value = model.values()[v];
+    std::string op = value.producer < 0 ? "" : model.nodes()[value.producer].op->def->name;
+    problems.error(term.where, "loss '" + term.node + "'" + (op.empty() ? "" : " (" + op + ")") +
+                                   " depends on no trainable parameter: nothing to " + purpose +
+                                   " (none of the nodes it reads has weights)");
+  }
+  problems.throw_if_any();
+}
+
 }  // namespace
 
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
@@ -92,6 +109,7 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
   s.data = std::move(data);
   s.model = Model::plan(spec, registry);
   s.model->set_threads(thread_limit());  // as set_thread_count() left it
+  refuse_untrainable_losses(*s.model, purpose);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
   // Evaluation runs in chunks of up to 1,000 samples through the same buffers.
@@ -128,6 +146,9 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   TrainReport report;
   report.out_dir = files.dir();
   TrainingPosition start;
+  if (!options.resume.empty() && !options.weights.empty())
+    throw InputError("--weights starts a new run from weights; --resume continues one: use one");
+  if (!options.weights.empty()) load_checkpoint(options.weights, *model, nullptr);
   if (!options.resume.empty()) {
     start = load_checkpoint(options.resume, *model, optimizer.get());
     report.history = files.read_history_from_checkpoint(options.resume);
