@@ -205,9 +205,10 @@ gf_host split_host(const int64_t* split) {
 }
 
 gf_call make_call(const std::vector<gf_tensor>& in, const std::vector<gf_tensor>& ps,
-                  const std::vector<gf_tensor>& state, const gf_tensor* out) {
+                  const std::vector<gf_tensor>& state, const gf_tensor* out, const gf_host* host) {
   gf_call call{};
   call.struct_size = sizeof call;
+  call.host = host;
   call.inputs = in.data();
   call.n_inputs = static_cast<uint32_t>(in.size());
   call.params = ps.data();
@@ -346,11 +347,10 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
   const std::vector<gf_tensor> st = c_tensors(state);
   gf_error err{};
   const long before = allocation_count();
-  gf_call call = make_call(in, ps, st, &o);
+  const gf_host split_hosted = split_host(&split);
+  gf_call call = make_call(in, ps, st, &o, split > 0 ? &split_hosted : host);
   call.training = training ? 1u : 0u;
   call.seed = seed;
-  const gf_host host = split_host(&split);
-  if (split > 0) call.host = &host;
   const int rc = def_->forward_ex ? def_->forward_ex(instance_, &call, &err)
                                   : def_->forward(instance_, in.data(), call.n_inputs, ps.data(),
                                                   call.n_params, &o, &err);
@@ -374,11 +374,10 @@ void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const 
   const std::vector<gf_tensor> st = c_tensors(state);
   gf_error err{};
   const long before = allocation_count();
-  gf_call call = make_call(in, ps, st, &o);
+  const gf_host split_hosted = split_host(&split);
+  gf_call call = make_call(in, ps, st, &o, split > 0 ? &split_hosted : host);
   call.training = training ? 1u : 0u;
   call.seed = seed;
-  const gf_host host = split_host(&split);
-  if (split > 0) call.host = &host;
   call.out_grad = &og;
   call.in_grads = ig.data();
   call.param_grads = pg.data();

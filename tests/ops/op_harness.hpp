@@ -75,12 +75,13 @@ class Node {
   bool is_loss() const { return (def_->flags & GF_OP_LOSS) != 0; }
   uint32_t n_inputs() const { return static_cast<uint32_t>(in_shapes_.size()); }
 
-  std::vector<Tensor> params;  // zero-filled from info(); tests set the values
-  std::vector<Tensor> state;   // the op's state tensors, zero-filled; tests set the values
-  bool training = false;       // gf_call::training of every call
-  uint64_t seed = 0;           // gf_call::seed of every call
-  // 0: no host (everything on one thread). Otherwise a host whose parallel_for cuts [0, n) into
-  // ranges of max(grain, split) indices and runs them last first, as another thread pool might.
+  std::vector<Tensor> params;     // zero-filled from info(); tests set the values
+  std::vector<Tensor> state;      // the op's state tensors, zero-filled; tests set the values
+  bool training = false;          // gf_call::training of every call
+  uint64_t seed = 0;              // gf_call::seed of every call
+  const gf_host* host = nullptr;  // what forward and backward see as the host (none: one thread)
+  // 0: `host` as set. Otherwise a host whose parallel_for cuts [0, n) into ranges of
+  // max(grain, split) indices and runs them last first, as another thread pool might.
   int64_t split = 0;
 
   Tensor make_output(int64_t batch) const;

@@ -64,7 +64,7 @@ void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 TrainReport train(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                   const TrainOptions& options, std::ostream& out, std::ostream& log);
 
-// Applies --threads to OpenBLAS.
+// Applies --threads to OpenBLAS and to the core's thread pool.
 void set_thread_count(int threads);
 
 }  // namespace gradflow
