@@ -1,4 +1,7 @@
 #include <gradflow/registry.hpp>
+#include <gradflow/user_file.hpp>
+
+#include "elf_check.hpp"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -40,8 +43,14 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   std::string path = canonical_or_same(requested);
   if (std::find(plugin_paths_.begin(), plugin_paths_.end(), path) != plugin_paths_.end()) return;
 
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail("plugin '" + requested + "': no such file");
+  // Before dlopen(), which would block on a FIFO and explains a foreign CPU as "No such file".
+  try {
+    check_regular_file(path, "plugin file");
+  } catch (const InputError& e) {
+    fail("plugin '" + requested + "': " + e.diagnostics().front().message);
+  }
+  if (std::string why = elf_mismatch(path); !why.empty())
+    fail("plugin '" + requested + "' cannot be loaded: " + why);
 
   // RTLD_LOCAL keeps each plugin's symbols to itself, so two plugins cannot clash by name.
   // RTLD_NODELETE keeps the code mapped after dlclose(): op tables that a plugin builds once

@@ -83,20 +83,38 @@ bool split_line(std::string_view line, std::vector<Field>& fields, std::string& 
   }
 }
 
+// The header's names for a message: at most the first kMaxListedColumns, each shortened.
 std::string join(const std::vector<std::string>& names) {
+  constexpr size_t kMaxListedColumns = 20;
   std::string s;
-  for (const auto& n : names) {
-    if (!s.empty()) s += ", ";
-    s += n;
-  }
+  for (size_t i = 0; i < names.size() && i < kMaxListedColumns; ++i)
+    s += (i ? ", " : "") + quoted_excerpt(names[i], 30);
+  if (names.size() > kMaxListedColumns) s += ", ... (" + std::to_string(names.size()) + " columns)";
   return s;
 }
 
-bool parse_float(std::string_view s, float& out) {
+// "" and the value, or what is wrong with the cell. A value beyond float's range gets its
+// own message: "3.5e38 is not a number" would send the user looking for a typo.
+std::string float_problem(std::string_view s, float& out) {
+  const std::string_view cell = s;
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  if (s.empty()) return cell.empty() ? "empty cell: expected a number" : "'+' is not a number";
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, out);
+  if (ec == std::errc::result_out_of_range && ptr == end) {
+    // Too small for a float is (nearly) zero, a value like any other; too large is not.
+    double wide = 0;
+    auto [wide_end, wide_ec] = std::from_chars(s.data(), end, wide);
+    if (wide_ec == std::errc() && wide_end == end && std::fabs(wide) < 1.0) {
+      out = static_cast<float>(wide);
+      return "";
+    }
+    return quoted_excerpt(cell) +
+           " is out of the range of a 32-bit float (at most about 3.4e38 in magnitude)";
+  }
+  if (ec != std::errc() || ptr != end) return quoted_excerpt(cell) + " is not a number";
+  if (!std::isfinite(out)) return quoted_excerpt(cell) + " is not a finite number";
+  return "";
 }
 
 bool parse_label(std::string_view s, int64_t& out) {
@@ -131,6 +149,13 @@ Split parse_csv(const std::string& text, const std::string& name, const std::str
   // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column's name.
   if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);
   Errors errors(name);
+  // Split at '\n' only, a file of classic Mac line endings would be one line of megabytes.
+  if (rest.find('\n') == std::string_view::npos && rest.find('\r') != std::string_view::npos) {
+    errors.add(1, 0,
+               "the file uses CR line endings (classic Mac OS) and has no line feed: save it "
+               "with LF or CRLF line endings");
+    errors.throw_if_any();
+  }
   std::vector<Field> fields;
   std::string split_error;
   int split_column = 0;
@@ -161,7 +186,7 @@ Split parse_csv(const std::string& text, const std::string& name, const std::str
       std::vector<std::string> names;
       for (const auto& f : fields) {
         if (!seen.insert(f.text).second) {
-          errors.add(line_number, f.column, "duplicate column name '" + f.text + "'");
+          errors.add(line_number, f.column, "duplicate column name " + quoted_excerpt(f.text));
         }
         names.push_back(f.text);
       }
@@ -169,7 +194,7 @@ Split parse_csv(const std::string& text, const std::string& name, const std::str
       if (it == names.end()) {
         std::string hint = closest_match(label_column, names);
         errors.add(line_number, 1,
-                   "no label column '" + label_column + "' in the header" +
+                   "no label column " + quoted_excerpt(label_column) + " in the header" +
                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                        "; columns: " + join(names));
         errors.throw_if_any();
@@ -203,7 +228,8 @@ Split parse_csv(const std::string& text, const std::string& name, const std::str
       const Field& f = fields[c];
       if (c == label_index) {
         if (!parse_label(f.text, label) || label < 0) {
-          errors.add(line_number, f.column, "label '" + f.text + "' is not a non-negative integer");
+          errors.add(line_number, f.column,
+                     "label " + quoted_excerpt(f.text) + " is not a non-negative integer");
           row_ok = false;
         } else if (label > kMaxLabel) {
           errors.add(line_number, f.column,
@@ -213,13 +239,8 @@ Split parse_csv(const std::string& text, const std::string& name, const std::str
         continue;
       }
       float value = 0;
-      if (!parse_float(f.text, value)) {
-        errors.add(
-            line_number, f.column,
-            f.text.empty() ? "empty cell: expected a number" : "'" + f.text + "' is not a number");
-        row_ok = false;
-      } else if (!std::isfinite(value)) {
-        errors.add(line_number, f.column, "'" + f.text + "' is not a finite number");
+      if (std::string problem = float_problem(f.text, value); !problem.empty()) {
+        errors.add(line_number, f.column, problem);
         row_ok = false;
       }
       split.x.push_back(value);

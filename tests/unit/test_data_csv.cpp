@@ -131,3 +131,31 @@ TEST_CASE("csv: write_csv into a missing folder is an InputError naming the path
   std::string path = dir.file("no/such/folder/out.csv");
   CHECK_THAT(input_error_of([&] { gradflow::write_csv(s, path); }), Contains(path));
 }
+
+TEST_CASE("csv: out-of-range numbers, CR line endings and huge cells get short, true messages",
+          "[data][csv]") {
+  SECTION("beyond float's range is not 'not a number'") {
+    std::string message =
+        input_error_of([] { parse_csv("a,label\n3.5e38,0\n", "big.csv", "label"); });
+    CHECK_THAT(message, Contains("big.csv:2:1: error: '3.5e38' is out of the range of a 32-bit "
+                                 "float"));
+    CHECK_THAT(message, !Contains("not a number"));
+  }
+  SECTION("too small for a float is zero, a value like any other") {
+    auto s = parse_csv("a,label\n1e-50,0\n-1e-60,1\n", "tiny.csv", "label");
+    CHECK(s.x == std::vector<float>{0.0f, -0.0f});
+  }
+  SECTION("a file with CR line endings only") {
+    std::string text = "a,b,label";
+    for (int i = 0; i < 2000; ++i) text += "\r1,2,0";
+    std::string message = input_error_of([&] { parse_csv(text, "mac.csv", "label"); });
+    CHECK_THAT(message, Contains("mac.csv:1: error: the file uses CR line endings"));
+    CHECK(message.size() < 300);
+  }
+  SECTION("a megabyte-long cell is quoted in part") {
+    std::string message = input_error_of(
+        [] { parse_csv("a,label\n" + std::string(1 << 20, 'z') + ",0\n", "long.csv", "label"); });
+    CHECK_THAT(message, Contains("long.csv:2:1: error: 'zzz") && Contains("(1048576 bytes)"));
+    CHECK(message.size() < 300);
+  }
+}

@@ -27,6 +27,7 @@ const std::map<std::string, Entry>& entries() {
       {"idx", gradflow::fuzz::idx_entry},
       {"csv", gradflow::fuzz::csv_entry},
       {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"checkpoint", gradflow::fuzz::checkpoint_entry},
   };
   return all;
 }
@@ -91,4 +92,8 @@ TEST_CASE("fuzz entries tell good seeds from broken ones", "[fuzz]") {
   CHECK(run("safetensors", corpus / "safetensors" / "overlap.safetensors") == Outcome::rejected);
   CHECK(run("safetensors", corpus / "safetensors" / "shape_overflow.safetensors") ==
         Outcome::rejected);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "epoch_1.safetensors") == Outcome::accepted);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "interrupted.safetensors") == Outcome::accepted);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "epoch_2e63.safetensors") == Outcome::rejected);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "nan_weight.safetensors") == Outcome::rejected);
 }

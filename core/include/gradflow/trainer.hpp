@@ -28,7 +28,8 @@ struct TrainOptions {
   std::string out_dir;  // empty = runs/<graph name>
   std::string resume;   // checkpoint to continue from
   int threads = 1;
-  bool progress = false;  // draw a progress bar on stderr
+  bool progress = false;             // draw a progress bar on stderr
+  std::vector<std::string> plugins;  // --plugin flags, repeated in the printed resume command
 };
 
 struct TrainReport {
@@ -62,6 +63,12 @@ void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 
 TrainReport train(const GraphSpec& spec, const OpRegistry& registry, const TrainOptions& options,
                   std::ostream& out, std::ostream& log);
+
+// The command that continues an interrupted run exactly: this run's graph, plugins, output
+// folder and every setting that was given on the command line, then --resume CHECKPOINT.
+// Arguments a shell would split or expand are single-quoted.
+std::string resume_command(const std::string& graph_path, const TrainOptions& options,
+                           const std::string& out_dir, const std::string& checkpoint);
 
 // Applies --threads to OpenBLAS.
 void set_thread_count(int threads);
