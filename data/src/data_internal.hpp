@@ -1,7 +1,7 @@
 // Helpers shared by the loaders in data/src; not part of the public API.
 #pragma once
 
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/diagnostics.hpp>
 
 #include <yaml-cpp/yaml.h>

@@ -8,7 +8,7 @@
 #pragma once
 
 #include <gradflow/checkpoint.hpp>
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/diagnostics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>

@@ -1,5 +1,5 @@
 #include <gradflow/atomic_file.hpp>
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 
 #include "unit/test_data_support.hpp"
 

@@ -1,4 +1,4 @@
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 
 #include "unit/test_data_support.hpp"
 

@@ -3,6 +3,7 @@
 #include "unit/graph_test_support.hpp"
 
 #include <gradflow/gradcheck.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <algorithm>
@@ -23,7 +24,8 @@ TrainReport train_into(const std::string& out_dir, uint64_t seed, int64_t epochs
   options.seed = seed;
   options.epochs = epochs;
   std::ostringstream out, log;
-  return train(spec, *registry, options, out, log);
+  return train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out,
+               log);
 }
 
 // metrics.csv without its last column (wall-clock seconds), which is allowed to differ.

@@ -4,7 +4,7 @@
 //
 // Under sanitizers the counter is compiled out and the test is skipped.
 #include <gradflow/binding.hpp>
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/optimizer.hpp>
 
 #include <algorithm>

@@ -4,6 +4,7 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/model.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <catch2/catch.hpp>
@@ -26,7 +27,8 @@ std::string fresh_dir(const std::string& name) {
 
 TrainReport run(const GraphSpec& spec, const OpRegistry& registry, TrainOptions options) {
   std::ostringstream out, log;
-  return train(spec, registry, options, out, log);
+  return train(spec, registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out,
+               log);
 }
 
 // metrics.csv without the seconds column, which is the only thing allowed to differ.

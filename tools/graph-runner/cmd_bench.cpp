@@ -27,7 +27,7 @@ int run_bench(const BenchArgs& a, const Common& common) {
   options.threads = a.threads;
   options.epochs = a.epochs;
   options.warmup = a.warmup;
-  BenchReport report = bench(spec, registry, options);
+  BenchReport report = bench(spec, registry, load_graph_data(spec, "benchmark"), options);
   print_bench(report, std::cout, a.json);
   return 0;
 }

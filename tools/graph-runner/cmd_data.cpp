@@ -1,6 +1,6 @@
 #include "commands.hpp"
 
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 
 #include <yaml-cpp/yaml.h>
 

@@ -3,7 +3,7 @@
 
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
-#include <gradflow/dataset.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/model.hpp>
 
 #include <fmt/format.h>

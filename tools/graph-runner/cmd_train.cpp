@@ -36,7 +36,8 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.resume = a.resume;
   options.progress = ::isatty(STDERR_FILENO) != 0;
   options.plugins = common.plugins;
-  TrainReport report = train(spec, registry, options, std::cout, std::cerr);
+  TrainReport report =
+      train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 

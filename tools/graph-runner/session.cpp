@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <gradflow/datasets.hpp>
+
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -23,6 +25,13 @@ void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
     diags.throw_if_any();
   }
   load_standard_plugins(registry, flags);
+}
+
+Dataset load_graph_data(const GraphSpec& spec, const std::string& purpose) {
+  if (!spec.train.present || !spec.train.data)
+    throw InputError(SourceLocation{spec.path, 0, 0},
+                     "the graph has no 'train.data' section: nothing to " + purpose + " on");
+  return load_dataset(spec.train.data, spec.dir, spec.path);
 }
 
 std::optional<int64_t> parse_batch_size(const std::string& text) {

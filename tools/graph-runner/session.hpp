@@ -3,6 +3,7 @@
 
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
+#include <gradflow/samples.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,10 @@ namespace gradflow::cli {
 // $GRADFLOW_PLUGIN_PATH, then the installed default folder <libdir>/gradflow/plugins.
 void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
                   const GraphSpec* graph = nullptr);
+
+// The data set of the graph's `train.data`; `purpose` completes "nothing to ... on" in the
+// error for a graph without one.
+Dataset load_graph_data(const GraphSpec& spec, const std::string& purpose);
 
 // --batch-size: a positive count, or "full" (0). Empty text means "not given".
 std::optional<int64_t> parse_batch_size(const std::string& text);

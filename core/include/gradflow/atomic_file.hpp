@@ -4,7 +4,7 @@
 //
 // The temporary is "<target>.tmp.<token>", created with O_EXCL and O_NOFOLLOW: never an
 // existing file, never through a symbolic link someone planted. The token is random and
-// belongs to this process; a run folder's lock file records it (core/src/run_lock.hpp), which is
+// belongs to this process; a run folder's lock file records it (core/src/io/run_lock.hpp), which is
 // how the next run knows which leftovers are gradflow's own and removes only those.
 #pragma once
 

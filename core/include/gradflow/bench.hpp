@@ -5,6 +5,7 @@
 
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
+#include <gradflow/samples.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -47,7 +48,8 @@ struct BenchReport {
   int64_t peak_rss_kib = 0;  // getrusage ru_maxrss of the process
 };
 
-BenchReport bench(const GraphSpec& spec, const OpRegistry& registry, const BenchOptions& options);
+BenchReport bench(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
+                  const BenchOptions& options);
 
 // One `key value` pair per line (stable order, plain numbers, seconds and bytes in SI units),
 // or one JSON object with the same keys.

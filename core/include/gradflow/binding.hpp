@@ -1,7 +1,7 @@
 // Binds a data set's fields to a graph's inputs and copies batches of samples into them.
 #pragma once
 
-#include <gradflow/dataset.hpp>
+#include <gradflow/samples.hpp>
 #include <gradflow/model.hpp>
 
 #include <cstdint>

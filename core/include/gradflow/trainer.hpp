@@ -4,7 +4,7 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
-#include <gradflow/dataset.hpp>
+#include <gradflow/samples.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
@@ -55,14 +55,14 @@ struct TrainingSetup {
 };
 
 // `purpose` completes "nothing to ..." in the errors for a graph without data or loss.
-TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry,
+TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                                const std::string& purpose);
 
 // The order of epoch e's samples depends only on (seed, e), so a resumed run replays it.
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 
-TrainReport train(const GraphSpec& spec, const OpRegistry& registry, const TrainOptions& options,
-                  std::ostream& out, std::ostream& log);
+TrainReport train(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
+                  const TrainOptions& options, std::ostream& out, std::ostream& log);
 
 // The command that continues an interrupted run exactly: this run's graph, plugins, output
 // folder and every setting that was given on the command line, then --resume CHECKPOINT.

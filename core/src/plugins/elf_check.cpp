@@ -1,4 +1,4 @@
-#include "elf_check.hpp"
+#include "plugins/elf_check.hpp"
 
 #include <elf.h>
 #include <fcntl.h>

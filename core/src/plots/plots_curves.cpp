@@ -5,7 +5,7 @@
 #include <limits>
 #include <utility>
 
-#include "svg_writer.hpp"
+#include "plots/svg_writer.hpp"
 
 namespace gradflow {
 namespace {

@@ -1,4 +1,4 @@
-#include "run_lock.hpp"
+#include "io/run_lock.hpp"
 
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/diagnostics.hpp>

@@ -3,7 +3,7 @@
 // backward plan). Each stage reports all of its problems before the next one runs.
 #include <gradflow/model.hpp>
 
-#include "attribute_check.hpp"
+#include "graph/attribute_check.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/topological_sort.hpp>

@@ -1,5 +1,5 @@
 // Split's feature accessors: the one place that knows features may be stored as bytes.
-#include <gradflow/dataset.hpp>
+#include <gradflow/samples.hpp>
 
 #include <algorithm>
 

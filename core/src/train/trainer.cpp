@@ -7,8 +7,8 @@
 #include <gradflow/resume.hpp>
 #include <gradflow/trainer.hpp>
 
-#include "numeric_fault.hpp"
-#include "run_files.hpp"
+#include "io/run_files.hpp"
+#include "train/numeric_fault.hpp"
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -84,16 +84,13 @@ void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
   rng.shuffle(order.data(), order.size());
 }
 
-TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry,
+TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                                const std::string& purpose) {
-  if (!spec.train.present || !spec.train.data)
-    throw InputError(SourceLocation{spec.path, 0, 0},
-                     "the graph has no 'train.data' section: nothing to " + purpose + " on");
   if (spec.loss.empty())
     throw InputError(SourceLocation{spec.path, 0, 0},
                      "the graph has no 'loss': nothing to " + purpose);
   TrainingSetup s;
-  s.data = load_dataset(spec.train.data, spec.dir, spec.path);
+  s.data = std::move(data);
   s.model = Model::plan(spec, registry);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
@@ -270,11 +267,11 @@ class TrainingRun {
 
 }  // namespace
 
-TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, const TrainOptions& options,
-                  std::ostream& out, std::ostream& log) {
+TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
+                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
   const GraphSpec spec = with_overrides(spec_in, options);
   set_thread_count(options.threads);
-  TrainingSetup setup = prepare_training(spec, registry, "train");
+  TrainingSetup setup = prepare_training(spec, registry, std::move(data), "train");
   check_checkpoint_names(*setup.model);
   const RunIdentity identity = run_identity(spec, setup.batch);
   // Before any epoch: the folder is locked and known to be writable, or the run stops here.

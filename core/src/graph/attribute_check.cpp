@@ -1,6 +1,6 @@
-#include "attribute_check.hpp"
+#include "graph/attribute_check.hpp"
 
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -42,14 +42,14 @@ double linear_flops(const Model& model, int64_t rows) {
 
 }  // namespace
 
-BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry,
+BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset samples,
                   const BenchOptions& options) {
   GraphSpec spec = spec_in;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   set_thread_count(options.threads);
 
   // The trainer's own set-up, so that buffers, memory and cache behaviour match `train`.
-  TrainingSetup setup = prepare_training(spec, registry, "benchmark");
+  TrainingSetup setup = prepare_training(spec, registry, std::move(samples), "benchmark");
   Dataset& data = setup.data;
   Model* model = setup.model.get();
   const auto& bindings = setup.bindings;

@@ -1,8 +1,8 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/checkpoint.hpp>
 
-#include "utf8.hpp"
-#include "yaml_reader.hpp"
+#include "base/utf8.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <fmt/format.h>
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "svg_writer.hpp"
+#include "plots/svg_writer.hpp"
 
 namespace gradflow {
 namespace {

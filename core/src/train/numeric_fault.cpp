@@ -1,4 +1,4 @@
-#include "numeric_fault.hpp"
+#include "train/numeric_fault.hpp"
 
 #include <fmt/format.h>
 

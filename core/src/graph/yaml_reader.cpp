@@ -1,4 +1,4 @@
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <yaml-cpp/depthguard.h>
 

@@ -1,9 +1,9 @@
-#include "run_files.hpp"
+#include "io/run_files.hpp"
 
 #include <gradflow/atomic_file.hpp>
 
-#include "run_lock.hpp"
-#include "yaml_reader.hpp"
+#include "graph/yaml_reader.hpp"
+#include "io/run_lock.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 #include <gradflow/registry.hpp>
 #include <gradflow/user_file.hpp>
 
-#include "elf_check.hpp"
+#include "plugins/elf_check.hpp"
 
 #include <dlfcn.h>
 #include <unistd.h>

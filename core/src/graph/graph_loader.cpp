@@ -5,8 +5,8 @@
 #include <gradflow/folder_name.hpp>
 #include <gradflow/user_file.hpp>
 
-#include "utf8.hpp"
-#include "yaml_reader.hpp"
+#include "base/utf8.hpp"
+#include "graph/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cctype>
