@@ -142,6 +142,17 @@ class Errors {
   DiagnosticList list_;
 };
 
+// Lines are split at '\n' only: a file of classic Mac line endings would be one line of
+// megabytes, quoted whole in the first error.
+void refuse_cr_line_endings(std::string_view text, Errors& errors) {
+  if (text.find('\n') != std::string_view::npos || text.find('\r') == std::string_view::npos)
+    return;
+  errors.add(1, 0,
+             "the file uses CR line endings (classic Mac OS) and has no line feed: save it with "
+             "LF or CRLF line endings");
+  errors.throw_if_any();
+}
+
 }  // namespace
 
 Split parse_csv(const std::string& text, const std::string& name, const std::string& label_column) {
@@ -149,13 +160,7 @@ Split parse_csv(const std::string& text, const std::string& name, const std::str
   // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column's name.
   if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);
   Errors errors(name);
-  // Split at '\n' only, a file of classic Mac line endings would be one line of megabytes.
-  if (rest.find('\n') == std::string_view::npos && rest.find('\r') != std::string_view::npos) {
-    errors.add(1, 0,
-               "the file uses CR line endings (classic Mac OS) and has no line feed: save it "
-               "with LF or CRLF line endings");
-    errors.throw_if_any();
-  }
+  refuse_cr_line_endings(rest, errors);
   std::vector<Field> fields;
   std::string split_error;
   int split_column = 0;

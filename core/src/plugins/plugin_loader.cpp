@@ -36,6 +36,18 @@ std::string abi_text(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+// Before dlopen(), which would block on a FIFO and explains a foreign CPU as "No such file".
+void check_plugin_file(const std::string& path, const std::string& requested,
+                       const SourceLocation& where) {
+  try {
+    check_regular_file(path, "plugin file");
+  } catch (const InputError& e) {
+    throw InputError(where, "plugin '" + requested + "': " + e.diagnostics().front().message);
+  }
+  if (std::string why = elf_mismatch(path); !why.empty())
+    throw InputError(where, "plugin '" + requested + "' cannot be loaded: " + why);
+}
+
 }  // namespace
 
 void OpRegistry::load_plugin(const std::string& requested, const SourceLocation& where) {
@@ -43,14 +55,7 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   std::string path = canonical_or_same(requested);
   if (std::find(plugin_paths_.begin(), plugin_paths_.end(), path) != plugin_paths_.end()) return;
 
-  // Before dlopen(), which would block on a FIFO and explains a foreign CPU as "No such file".
-  try {
-    check_regular_file(path, "plugin file");
-  } catch (const InputError& e) {
-    fail("plugin '" + requested + "': " + e.diagnostics().front().message);
-  }
-  if (std::string why = elf_mismatch(path); !why.empty())
-    fail("plugin '" + requested + "' cannot be loaded: " + why);
+  check_plugin_file(path, requested, where);
 
   // RTLD_LOCAL keeps each plugin's symbols to itself, so two plugins cannot clash by name.
   // RTLD_NODELETE keeps the code mapped after dlclose(): op tables that a plugin builds once
