@@ -2,6 +2,9 @@
 // host has accepted the ABI version, so nothing here runs at load time.
 #include "builtin_ops.hpp"
 
+#include <gradflow/op.hpp>
+
 using namespace gradflow::builtin;
 
-GRADFLOW_PLUGIN("gradflow-builtin", Linear, Tanh, ReLU, Softmax, CrossEntropy, MSE, SVM)
+GRADFLOW_PLUGIN_TABLE("gradflow-builtin", linear_op, tanh_op, relu_op, softmax_op, cross_entropy_op,
+                      mse_op, svm_op)

@@ -1,61 +1,98 @@
-#include <algorithm>
-#include <cmath>
-
 #include "builtin_ops.hpp"
 #include "op_checks.hpp"
 
-namespace gradflow::builtin {
+#include <gradflow/op.hpp>
 
+#include <algorithm>
+#include <cmath>
+
+namespace gradflow::builtin {
 namespace {
 
 // Keeps log() finite when a probability underflows to zero.
 constexpr float kMinProb = 1e-12f;
 
+class CrossEntropy final : public Op {
+ public:
+  // Fed by a Softmax, the op takes over its backward (Caffe's SoftmaxWithLoss): the gradient
+  // with respect to the logits is p sum(y) - y, exact and cheaper than the two Jacobians.
+  static OpSchema schema() {
+    return OpSchema("CrossEntropy",
+                    "Cross-entropy loss: batch mean of -sum_i target_i * log(probs_i), probs "
+                    "clamped at 1e-12.")
+        .input("probs")
+        .input("target")
+        .is_loss()
+        .fuses("Softmax", 0);
+  }
+
+  static std::unique_ptr<CrossEntropy> create(const Attrs& /*attrs*/, NodeSetup& setup) {
+    require_matching_pair(setup, "CrossEntropy", "probs", "target");
+    setup.set_output({}, false);
+    const double n = static_cast<double>(numel(setup.input_shape(0)));
+    setup.set_flops(2 * n, 0, 2 * n);
+    return std::make_unique<CrossEntropy>(setup.input_shape(0).back());
+  }
+
+  explicit CrossEntropy(int64_t last_dim) : last_(last_dim) {}
+
+  void forward(const ForwardContext& c) override {
+    const int64_t batch = loss_batch(c.inputs, c.out, "CrossEntropy");
+    const View& p = c.in(0);
+    const View& y = c.in(1);
+    double total = 0.0;
+    for (int64_t i = 0; i < p.size(); ++i)
+      total -= static_cast<double>(y.data[i]) * std::log(std::max(p.data[i], kMinProb));
+    c.out[0] = static_cast<float>(total / static_cast<double>(batch));
+  }
+
+  void backward(const BackwardContext& c) override {
+    const float scale =
+        c.out_grad[0] / static_cast<float>(loss_batch(c.inputs, c.out, "CrossEntropy"));
+    const View& p = c.in(0);
+    const View& y = c.in(1);
+    if (const View& dp = c.in_grad(0)) {
+      require_same_layout(p, dp, "CrossEntropy probs", "its gradient");
+      for (int64_t i = 0; i < p.size(); ++i)
+        dp.data[i] -= scale * y.data[i] / std::max(p.data[i], kMinProb);
+    }
+    add_target_gradient(c, scale);
+  }
+
+  // in_grad(0) is the gradient of the Softmax's input (the logits); in(0) its output.
+  void backward_fused(const BackwardContext& c) {
+    const float scale =
+        c.out_grad[0] / static_cast<float>(loss_batch(c.inputs, c.out, "CrossEntropy"));
+    const View& p = c.in(0);
+    const View& y = c.in(1);
+    if (const View& dz = c.in_grad(0)) {
+      require_same_layout(p, dz, "CrossEntropy probs", "the logits' gradient");
+      for (int64_t start = 0; start < p.size(); start += last_) {
+        float total = 0;
+        for (int64_t k = 0; k < last_; ++k) total += y.data[start + k];
+        for (int64_t k = 0; k < last_; ++k)
+          dz.data[start + k] += scale * (p.data[start + k] * total - y.data[start + k]);
+      }
+    }
+    add_target_gradient(c, scale);
+  }
+
+ private:
+  static void add_target_gradient(const BackwardContext& c, float scale) {
+    const View& dy = c.in_grad(1);
+    if (!dy) return;
+    require_same_layout(c.in(1), dy, "CrossEntropy target", "its gradient");
+    for (int64_t i = 0; i < dy.size(); ++i)
+      dy.data[i] -= scale * std::log(std::max(c.in(0).data[i], kMinProb));
+  }
+
+  int64_t last_;
+};
+
 }  // namespace
 
-OpSchema CrossEntropy::schema() {
-  OpSchema s;
-  s.name = "CrossEntropy";
-  s.doc =
-      "Cross-entropy loss: batch mean of -sum_i target_i * log(probs_i), probs clamped at "
-      "1e-12.";
-  s.inputs = {"probs", "target"};
-  s.loss = true;
-  return s;
-}
-
-std::unique_ptr<CrossEntropy> CrossEntropy::create(const Attrs& /*attrs*/, NodeSetup& setup) {
-  require_matching_pair(setup, "CrossEntropy", "probs", "target");
-  setup.set_output({}, false);
-  return std::make_unique<CrossEntropy>();
-}
-
-void CrossEntropy::forward(std::span<const View> in, std::span<const View> /*params*/,
-                           const View& out) {
-  const int64_t batch = loss_batch(in, out, "CrossEntropy");
-  const View& p = in[0];
-  const View& y = in[1];
-  double total = 0.0;
-  for (int64_t i = 0; i < p.size(); ++i)
-    total -= static_cast<double>(y[i]) * std::log(std::max(p[i], kMinProb));
-  out[0] = static_cast<float>(total / static_cast<double>(batch));
-}
-
-void CrossEntropy::backward(std::span<const View> in, std::span<const View> /*params*/,
-                            const View& out, const View& out_grad, std::span<const View> in_grads,
-                            std::span<const View> /*param_grads*/) {
-  const int64_t batch = loss_batch(in, out, "CrossEntropy");
-  const View& p = in[0];
-  const View& y = in[1];
-  const float scale = out_grad[0] / static_cast<float>(batch);
-  if (const View& dp = in_grads[0]) {
-    require_same_layout(p, dp, "CrossEntropy probs", "its gradient");
-    for (int64_t i = 0; i < p.size(); ++i) dp[i] -= scale * y[i] / std::max(p[i], kMinProb);
-  }
-  if (const View& dy = in_grads[1]) {
-    require_same_layout(y, dy, "CrossEntropy target", "its gradient");
-    for (int64_t i = 0; i < y.size(); ++i) dy[i] -= scale * std::log(std::max(p[i], kMinProb));
-  }
+const gf_op_def* cross_entropy_op() {
+  return op_definition<CrossEntropy>();
 }
 
 }  // namespace gradflow::builtin

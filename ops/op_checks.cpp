@@ -4,15 +4,6 @@
 
 namespace gradflow::builtin {
 
-std::string shape_text(const Shape& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) text += ", ";
-    text += std::to_string(shape[i]);
-  }
-  return text + "]";
-}
-
 void require_input_count(const NodeSetup& setup, size_t expected, const char* op) {
   const size_t got = setup.input_shapes().size();
   if (got != expected)

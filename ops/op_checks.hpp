@@ -14,8 +14,6 @@ namespace gradflow::builtin {
 
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string shape_text(const Shape& shape);
-
 // The host checks arity against the schema too; this guards against a host that does not.
 void require_input_count(const NodeSetup& setup, size_t expected, const char* op);
 

@@ -29,10 +29,8 @@ class RBFFeatures : public gradflow::Op {
   static constexpr int64_t kMaxWeights = int64_t{1} << 28;
 
   void reserve(int64_t max_batch) override;
-  void forward(std::span<const View> in, std::span<const View> params, const View& out) override;
-  void backward(std::span<const View> in, std::span<const View> params, const View& out,
-                const View& out_grad, std::span<const View> in_grads,
-                std::span<const View> param_grads) override;
+  void forward(const gradflow::ForwardContext& c) override;
+  void backward(const gradflow::BackwardContext& c) override;
 
  private:
   double phase(const float* x, int64_t k) const;
@@ -56,10 +54,8 @@ class PolyFeatures : public gradflow::Op {
   static std::unique_ptr<PolyFeatures> create(const Attrs& attrs, NodeSetup& setup);
   PolyFeatures(int64_t in, int degree);
 
-  void forward(std::span<const View> in, std::span<const View> params, const View& out) override;
-  void backward(std::span<const View> in, std::span<const View> params, const View& out,
-                const View& out_grad, std::span<const View> in_grads,
-                std::span<const View> param_grads) override;
+  void forward(const gradflow::ForwardContext& c) override;
+  void backward(const gradflow::BackwardContext& c) override;
 
   int64_t features() const { return static_cast<int64_t>(degree_of_.size()); }
 

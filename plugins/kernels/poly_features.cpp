@@ -66,9 +66,9 @@ PolyFeatures::PolyFeatures(int64_t in, int degree) : in_(in), degree_(degree) {
   }
 }
 
-void PolyFeatures::forward(std::span<const View> in, std::span<const View> /*params*/,
-                           const View& out) {
-  const View& x = in[0];
+void PolyFeatures::forward(const gradflow::ForwardContext& c) {
+  const View& x = c.in(0);
+  const View& out = c.out;
   const int64_t n = features();
   if (x.cols != in_ || out.cols != n || out.rows != x.rows)
     throw OpError("PolyFeatures received tensors of unexpected size");
@@ -84,12 +84,11 @@ void PolyFeatures::forward(std::span<const View> in, std::span<const View> /*par
   }
 }
 
-void PolyFeatures::backward(std::span<const View> in, std::span<const View> /*params*/,
-                            const View& /*out*/, const View& out_grad,
-                            std::span<const View> in_grads, std::span<const View> /*param_grads*/) {
-  const View& dx = in_grads[0];
+void PolyFeatures::backward(const gradflow::BackwardContext& c) {
+  const View& dx = c.in_grad(0);
   if (!dx) return;
-  const View& x = in[0];
+  const View& x = c.in(0);
+  const View& out_grad = c.out_grad;
   const int64_t n = features();
   if (dx.cols != in_ || out_grad.cols != n || dx.rows != x.rows)
     throw OpError("PolyFeatures received gradients of unexpected size");

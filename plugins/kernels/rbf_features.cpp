@@ -89,9 +89,9 @@ double RBFFeatures::phase(const float* x, int64_t k) const {
   return s;
 }
 
-void RBFFeatures::forward(std::span<const View> in, std::span<const View> /*params*/,
-                          const View& out) {
-  const View& x = in[0];
+void RBFFeatures::forward(const gradflow::ForwardContext& c) {
+  const View& x = c.in(0);
+  const View& out = c.out;
   if (x.cols != in_ || out.cols != features_ || out.rows != x.rows)
     throw OpError("RBFFeatures received tensors of unexpected size");
   reserve(x.rows);  // a no-op once the host has reserved, as it always does before running
@@ -103,12 +103,11 @@ void RBFFeatures::forward(std::span<const View> in, std::span<const View> /*para
   }
 }
 
-void RBFFeatures::backward(std::span<const View> in, std::span<const View> /*params*/,
-                           const View& /*out*/, const View& out_grad,
-                           std::span<const View> in_grads, std::span<const View> /*param_grads*/) {
-  const View& dx = in_grads[0];
+void RBFFeatures::backward(const gradflow::BackwardContext& c) {
+  const View& dx = c.in_grad(0);
   if (!dx) return;
-  const View& x = in[0];
+  const View& x = c.in(0);
+  const View& out_grad = c.out_grad;
   if (dx.cols != in_ || out_grad.cols != features_ || dx.rows != x.rows)
     throw OpError("RBFFeatures received gradients of unexpected size");
   // dz_k/dx = -sqrt(2/D) sin(w_k . x + b_k) w_k. The sine is recomputed rather than kept from

@@ -101,3 +101,21 @@ TEST_CASE("an op without backward off the loss path is fine", "[cli][plugins]") 
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("gradient check passed"));
 }
+
+TEST_CASE("a plugin built against the frozen ABI 1.0 headers checks and trains", "[cli][plugins]") {
+  TempDir tmp;
+  const std::string graph = plugin_graph("abi_1_0.yaml");
+  const std::string plugin = test_plugin("abi_1_0_ops");
+  ProcessResult check = run_runner({"check", graph, "--plugin", plugin});
+  INFO(check.status_text() << "\n" << check.out << check.err);
+  REQUIRE(check.exit_code == 0);
+  CHECK_THAT(check.out, Contains("gradient check passed"));
+  ProcessResult train = run_runner({"train", graph, "--plugin", plugin, "--out", tmp / "run"});
+  INFO(train.status_text() << "\n" << train.out << train.err);
+  REQUIRE(train.exit_code == 0);
+  // The two 1.0 ops sit in the hidden layer: the net only separates the circles if their
+  // forward and backward (and the trained parameter) work.
+  auto last = train.out.rfind("test accuracy");
+  REQUIRE(last != std::string::npos);
+  CHECK(std::stod(train.out.substr(last + 14, 7)) >= 95.0);
+}

@@ -136,6 +136,36 @@ gf_attr_value init_attr(const char* name, gf_init_kind kind, double value) {
   return v;
 }
 
+// The plugin's entry points of either ABI version, called the way the host calls them.
+int create_op(const gf_op_def& def, const std::vector<gf_attr_value>& values,
+              const std::vector<gf_shape>& shapes, gf_node_info* info, void** instance,
+              gf_error* err) {
+  if (!def.create_ex)
+    return def.create(values.data(), static_cast<uint32_t>(values.size()), shapes.data(),
+                      static_cast<uint32_t>(shapes.size()), info, instance, err);
+  std::vector<gf_attr_list> lists(values.size());
+  gf_create_args args{};
+  args.struct_size = sizeof args;
+  args.attrs = values.data();
+  args.n_attrs = static_cast<uint32_t>(values.size());
+  args.lists = lists.data();
+  args.in_shapes = shapes.data();
+  args.n_inputs = static_cast<uint32_t>(shapes.size());
+  return def.create_ex(&args, info, instance, err);
+}
+
+gf_call make_call(const std::vector<gf_tensor>& in, const std::vector<gf_tensor>& ps,
+                  const gf_tensor* out) {
+  gf_call call{};
+  call.struct_size = sizeof call;
+  call.inputs = in.data();
+  call.n_inputs = static_cast<uint32_t>(in.size());
+  call.params = ps.data();
+  call.n_params = static_cast<uint32_t>(ps.size());
+  call.out = out;
+  return call;
+}
+
 std::vector<gf_attr_value> complete_attrs(const gf_op_def& def,
                                           const std::vector<gf_attr_value>& given) {
   std::vector<gf_attr_value> out;
@@ -165,8 +195,7 @@ CreateResult try_create(const std::string& op, const std::vector<Shape>& in_shap
   void* instance = nullptr;
   gf_error err{};
   CreateResult result;
-  result.rc = def.create(values.data(), static_cast<uint32_t>(values.size()), shapes.data(),
-                         static_cast<uint32_t>(shapes.size()), &info, &instance, &err);
+  result.rc = create_op(def, values, shapes, &info, &instance, &err);
   if (result.rc == GF_OK) {
     REQUIRE(instance != nullptr);
     def.destroy(instance);
@@ -225,8 +254,7 @@ Node::Node(const std::string& op, const std::vector<Shape>& in_shapes,
   for (const auto& s : in_shapes) shapes.push_back(to_gf(s));
   info_.struct_size = sizeof info_;
   gf_error err{};
-  const int rc = def_->create(values.data(), static_cast<uint32_t>(values.size()), shapes.data(),
-                              static_cast<uint32_t>(shapes.size()), &info_, &instance_, &err);
+  const int rc = create_op(*def_, values, shapes, &info_, &instance_, &err);
   INFO("create " << op << ": " << err.message);
   REQUIRE(rc == GF_OK);
   REQUIRE(instance_ != nullptr);
@@ -263,8 +291,10 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
   gf_tensor o = out.c();
   gf_error err{};
   const long before = allocation_count();
-  const int rc = def_->forward(instance_, in.data(), static_cast<uint32_t>(in.size()), ps.data(),
-                               static_cast<uint32_t>(ps.size()), &o, &err);
+  const gf_call call = make_call(in, ps, &o);
+  const int rc = def_->forward_ex ? def_->forward_ex(instance_, &call, &err)
+                                  : def_->forward(instance_, in.data(), call.n_inputs, ps.data(),
+                                                  call.n_params, &o, &err);
   const long allocations = allocation_count() - before;
   INFO("forward " << def_->name << ": " << err.message);
   REQUIRE(rc == GF_OK);
@@ -273,7 +303,7 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
 
 void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const Tensor& out_grad,
                     std::vector<Tensor>& in_grads, std::vector<Tensor>& param_grads) {
-  REQUIRE(def_->backward != nullptr);
+  REQUIRE((def_->backward != nullptr || def_->backward_ex != nullptr));
   REQUIRE(in_grads.size() == inputs.size());
   REQUIRE(param_grads.size() == params.size());
   const std::vector<gf_tensor> in = c_tensors(inputs);
@@ -284,9 +314,14 @@ void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const 
   const gf_tensor og = out_grad.c();
   gf_error err{};
   const long before = allocation_count();
-  const int rc =
-      def_->backward(instance_, in.data(), static_cast<uint32_t>(in.size()), ps.data(),
-                     static_cast<uint32_t>(ps.size()), &o, &og, ig.data(), pg.data(), &err);
+  gf_call call = make_call(in, ps, &o);
+  call.out_grad = &og;
+  call.in_grads = ig.data();
+  call.param_grads = pg.data();
+  const int rc = def_->backward_ex
+                     ? def_->backward_ex(instance_, &call, &err)
+                     : def_->backward(instance_, in.data(), call.n_inputs, ps.data(), call.n_params,
+                                      &o, &og, ig.data(), pg.data(), &err);
   const long allocations = allocation_count() - before;
   INFO("backward " << def_->name << ": " << err.message);
   REQUIRE(rc == GF_OK);

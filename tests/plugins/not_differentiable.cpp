@@ -1,4 +1,4 @@
-// "Round": a forward-only op (schema.differentiable = false). Fine where no gradient flows
+// "Round": a forward-only op (its class defines no backward). Fine where no gradient flows
 // through it; the planner must reject a graph whose loss needs its backward.
 #include <gradflow/op.hpp>
 
@@ -9,20 +9,15 @@ namespace {
 class Round : public gradflow::Op {
  public:
   static gradflow::OpSchema schema() {
-    gradflow::OpSchema s;
-    s.name = "Round";
-    s.doc = "Rounds to the nearest integer; has no gradient.";
-    s.inputs = {"x"};
-    s.differentiable = false;
-    return s;
+    return gradflow::OpSchema("Round", "Rounds to the nearest integer; has no gradient.")
+        .input("x");
   }
   static std::unique_ptr<Round> create(const gradflow::Attrs&, gradflow::NodeSetup& setup) {
     setup.set_output(setup.input_shape(0));
     return std::make_unique<Round>();
   }
-  void forward(std::span<const gradflow::View> in, std::span<const gradflow::View>,
-               const gradflow::View& out) override {
-    for (int64_t i = 0; i < out.size(); ++i) out[i] = std::round(in[0][i]);
+  void forward(const gradflow::ForwardContext& c) override {
+    for (int64_t i = 0; i < c.out.size(); ++i) c.out[i] = std::round(c.in(0)[i]);
   }
 };
 

@@ -32,7 +32,9 @@ int run_check(const CheckArgs& a, const Common& common) {
     const Value& out = model->values()[node.output];
     report << fmt::format("  {:<16} {:<14} -> {}{}\n", node.spec->name, node.op->def->name,
                           out.batched ? shape_to_string(out.shape) : "scalar",
-                          node.fused_softmax >= 0 ? "  (fused softmax gradient)" : "");
+                          node.fusion
+                              ? fmt::format("  (backward fused with {})", node.fusion->producer)
+                              : std::string());
   }
   GradientCheckOptions options;
   options.seed = seed;

@@ -10,11 +10,7 @@ namespace gradflow::cli {
 namespace {
 
 std::string range(const gf_attr_spec& a) {
-  if (a.type != GF_ATTR_INT && a.type != GF_ATTR_FLOAT) return "";
-  bool low = std::isfinite(a.min), high = std::isfinite(a.max);
-  if (!low && !high) return "";
-  return fmt::format(" in [{}, {}]", low ? fmt::format("{}", a.min) : "-inf",
-                     high ? fmt::format("{}", a.max) : "inf");
+  return has_range(a) ? " in " + attribute_range_text(a) : "";
 }
 
 }  // namespace
@@ -33,7 +29,7 @@ void add_ops(CLI::App& app, Common& common, Action& run) {
           inputs += (i ? ", " : "") + std::string(d.input_names[i]);
         std::cout << fmt::format("{}({}){}{}\n", name, inputs,
                                  d.flags & GF_OP_LOSS ? "  [loss]" : "",
-                                 d.backward ? "" : "  [not differentiable]");
+                                 is_differentiable(d) ? "" : "  [not differentiable]");
         if (d.doc && *d.doc) std::cout << "    " << d.doc << '\n';
         for (uint32_t i = 0; i < d.n_attrs; ++i) {
           const gf_attr_spec& a = d.attrs[i];

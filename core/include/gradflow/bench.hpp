@@ -35,10 +35,10 @@ struct BenchReport {
   double epoch_median = 0;            // seconds
   double step_median = 0;             // seconds: epoch_median / steps_per_epoch
   double samples_per_second = 0;
-  // Matrix-product work of one epoch: for each Linear layer with m = batch rows, k = inputs and
-  // n = outputs, 2*m*n*k for the forward product, 2*m*n*k for the weight gradient and 2*m*n*k
-  // for the input gradient when its input needs one. Bias, activations and the optimizer are
-  // not counted.
+  // Work of one epoch's training steps, as the ops declare it per sample (gf_node_info: a
+  // Linear layer with k inputs and n outputs counts 2nk for its forward product, 2nk for the
+  // weight gradient and 2nk for the input gradient when its input needs one). The optimizer
+  // is not counted.
   double flops_per_epoch = 0;
   double gflops = 0;          // flops_per_epoch / epoch_median / 1e9
   double eval_seconds = 0;    // one evaluation of the train and test splits after the last epoch

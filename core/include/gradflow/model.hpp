@@ -40,6 +40,23 @@ struct Parameter {
   bool grad_cleared = false;
 };
 
+// A tensor an op keeps across steps without training it (running statistics): saved with the
+// parameters, never touched by an optimizer.
+struct StateTensor {
+  std::string name;  // "<node>.<state>"
+  int node = -1;
+  std::vector<int64_t> shape;
+  gf_init init{};
+  Tensor value;
+};
+
+// Per-sample floating-point operations a node declared (0 = unknown), for `bench`.
+struct NodeFlops {
+  double forward = 0;
+  double backward_params = 0;
+  double backward_inputs = 0;
+};
+
 struct PlannedNode {
   const NodeSpec* spec = nullptr;
   const OpEntry* op = nullptr;
@@ -47,15 +64,26 @@ struct PlannedNode {
   std::vector<int> inputs;  // value indices
   int output = -1;          // value index
   std::vector<int> params;  // parameter indices
+  std::vector<int> states;  // state indices
   bool in_backward = false;
-  // Softmax feeding CrossEntropy: CE writes (p * sum(y) - y) / B straight into the logits'
-  // gradient and the Softmax's own backward is skipped.
-  int fused_softmax = -1;   // on a CrossEntropy node: the Softmax node it fuses with
-  bool fused_away = false;  // on that Softmax node
+  NodeFlops flops;
+  uint64_t seed = 0;  // the node's random stream (per step it is mixed with the step number)
+  // A fusion the op offered and the planner took: this node's fused backward writes the
+  // gradient of its producer's input, and the producer's own backward is skipped.
+  const gf_fusion* fusion = nullptr;
+  bool fused_away = false;  // on that producer
 
   // Views handed to the plugin, built once; only batch sizes and input pointers change.
-  std::vector<gf_tensor> in_views, param_views, in_grad_views, param_grad_views;
+  std::vector<gf_tensor> in_views, param_views, state_views, in_grad_views, param_grad_views;
   gf_tensor out_view{}, out_grad_view{};
+  gf_call call{};  // points into the views above
+};
+
+// What one forward pass is for: training (dropout on, batch statistics) or evaluation, and
+// the step number that, with the run's seed and the node, picks each node's random stream.
+struct Pass {
+  bool training = false;
+  int64_t step = 0;
 };
 
 struct PlanOptions {
@@ -90,8 +118,9 @@ class Model {
   // the same seed gives the same weights whatever the order of the file's nodes.
   void init_parameters(uint64_t seed);
 
-  void forward(int64_t batch);
-  // Zeroes gradients, seeds each loss with its weight and runs the nodes in exact reverse.
+  void forward(int64_t batch, Pass pass = {});
+  // Zeroes gradients, seeds each loss with its weight and runs the nodes in exact reverse,
+  // with the pass of the last forward().
   void backward(int64_t batch);
   double loss() const;  // weighted sum of the loss nodes after forward()
   // Index of the first node (in execution order) whose output is not finite, or -1.
@@ -103,23 +132,41 @@ class Model {
   const std::vector<PlannedNode>& nodes() const { return nodes_; }  // execution order
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }
+  std::vector<StateTensor>& states() { return states_; }
+  const std::vector<StateTensor>& states() const { return states_; }
+  // Every tensor a model file holds, parameters then state, by name.
+  struct FileTensor {
+    const std::string* name;
+    const std::vector<int64_t>* shape;
+    Tensor* value;
+  };
+  std::vector<FileTensor> file_tensors();
+  std::vector<FileTensor> file_tensors() const { return const_cast<Model*>(this)->file_tensors(); }
+  // Threads ops may use through the host's parallel_for.
+  void set_threads(int threads);
   int value_index(const std::string& name) const;
   int input_value(const std::string& name) const;  // value index of a graph input, or -1
   int predict_value() const { return predict_; }
   const std::vector<std::pair<int, double>>& loss_terms() const { return losses_; }
 
  private:
+  friend class Planner;
   Model(const GraphSpec& spec);
   void run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const;
-  void refresh_views(PlannedNode& node, int64_t batch);
+  void refresh_views(PlannedNode& node, int64_t batch, const Pass& pass);
+  void bind_views(PlannedNode& node);
+  void run_backward(PlannedNode& node);
 
   GraphSpec spec_;
   std::vector<Value> values_;
   std::vector<PlannedNode> nodes_;
   std::vector<Parameter> params_;
+  std::vector<StateTensor> states_;
   std::vector<std::pair<int, double>> losses_;  // value index, weight
   int predict_ = -1;
   int64_t max_batch_ = 0;
+  Pass pass_;
+  gf_host host_{};
 };
 
 }  // namespace gradflow

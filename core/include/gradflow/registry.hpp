@@ -12,10 +12,14 @@
 
 namespace gradflow {
 
+// One op as the host uses it. `def` points to the host's own copy of the plugin's table entry,
+// grown to this host's gf_op_def with the fields an older plugin did not write zeroed, so the
+// rest of gradflow never looks at struct sizes.
 struct OpEntry {
   const gf_op_def* def = nullptr;
   std::string plugin_path;
   std::string plugin_name;
+  uint32_t abi_minor = 0;  // of the plugin that defines it
 };
 
 class OpRegistry {
@@ -45,8 +49,14 @@ class OpRegistry {
   std::map<std::string, OpEntry> ops_;
 };
 
-// "int", "float", "bool", "string" or "init", for messages and listings.
+// "int", "float", "bool", "string", "init" or "int or int list", for messages and listings.
 const char* attr_type_name(uint32_t type);
+// "[0, 1]", "[1, inf]": an attribute's inclusive range.
+std::string attribute_range_text(const gf_attr_spec& spec);
+// Whether listing the range says anything (a numeric attribute with a finite bound).
+bool has_range(const gf_attr_spec& spec);
+// Whether the op has a backward (ABI 1.0 or 1.1).
+bool is_differentiable(const gf_op_def& def);
 
 // Folders searched for plugins, in order: $GRADFLOW_PLUGIN_PATH (colon-separated), then the
 // installed default folder next to libgradflow (<libdir>/gradflow/plugins). A graph's

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gradflow/diagnostics.hpp>
+#include <gradflow/numbers.hpp>
 
 #include <yaml-cpp/yaml.h>
 
@@ -44,10 +45,5 @@ class YamlReader {
   std::string file_;
   DiagnosticList& diags_;
 };
-
-// Number parsing shared with attribute checking: strict, whole-string, finite.
-std::optional<int64_t> parse_integer(const std::string& text);
-std::optional<double> parse_number(const std::string& text);
-std::optional<bool> parse_bool(const std::string& text);
 
 }  // namespace gradflow

@@ -49,20 +49,20 @@ void check_finite(const std::vector<NamedTensor>& tensors, const std::string& so
 void load_parameters(const std::vector<NamedTensor>& tensors, const std::string& source,
                      Model& model) {
   DiagnosticList diags;
-  for (auto& p : model.parameters()) {
+  for (const auto& p : model.file_tensors()) {
     auto it = std::find_if(tensors.begin(), tensors.end(),
-                           [&](const NamedTensor& t) { return t.name == p.name; });
+                           [&](const NamedTensor& t) { return t.name == *p.name; });
     if (it == tensors.end()) {
-      diags.error({source, 0, 0}, "no tensor '" + p.name + "' for the graph's parameter");
+      diags.error({source, 0, 0}, "no tensor '" + *p.name + "' for the graph's parameter");
       continue;
     }
-    if (it->shape != p.shape) {
-      diags.error({source, 0, 0}, "tensor '" + p.name + "' has shape " +
+    if (it->shape != *p.shape) {
+      diags.error({source, 0, 0}, "tensor '" + *p.name + "' has shape " +
                                       shape_to_string(it->shape) + " but the graph needs " +
-                                      shape_to_string(p.shape));
+                                      shape_to_string(*p.shape));
       continue;
     }
-    std::copy(it->data.begin(), it->data.end(), p.value.data());
+    std::copy(it->data.begin(), it->data.end(), p.value->data());
   }
   diags.throw_if_any();
 }
@@ -85,9 +85,9 @@ void load_optimizer(const std::vector<NamedTensor>& tensors, const Metadata& met
 void save_checkpoint(const std::string& path, const Model& model, const Optimizer* optimizer,
                      const TrainingPosition& position, const Metadata& extra) {
   std::vector<NamedTensor> tensors;
-  for (const auto& p : model.parameters())
-    tensors.push_back(
-        {p.name, p.shape, std::vector<float>(p.value.data(), p.value.data() + p.value.size())});
+  for (const auto& t : model.file_tensors())
+    tensors.push_back({*t.name, *t.shape,
+                       std::vector<float>(t.value->data(), t.value->data() + t.value->size())});
   Metadata meta{{"format", kCheckpointFormat},
                 {"graph", model.spec().name},
                 {"epoch", std::to_string(position.epoch)},
@@ -103,10 +103,10 @@ void save_checkpoint(const std::string& path, const Model& model, const Optimize
 }
 
 void check_checkpoint_names(const Model& model) {
-  for (const auto& p : model.parameters())
-    if (!is_valid_utf8(p.name))
+  for (const auto& t : model.file_tensors())
+    if (!is_valid_utf8(*t.name))
       throw InputError(SourceLocation{model.spec().path, 0, 0},
-                       "parameter " + quoted_excerpt(p.name) +
+                       "tensor " + quoted_excerpt(*t.name) +
                            " (named by its op's plugin) is not valid UTF-8, so no checkpoint "
                            "could store it");
 }

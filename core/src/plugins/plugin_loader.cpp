@@ -3,6 +3,8 @@
 
 #include "plugins/elf_check.hpp"
 
+#include "plugins/op_table_check.hpp"
+
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@ namespace gradflow {
 
 struct OpRegistry::Library {
   void* handle = nullptr;
+  std::vector<std::unique_ptr<gf_op_def>> defs;  // the host's checked copies of the op table
   ~Library() {
     // Plugins stay mapped until the registry dies: op instances may still point into them.
     if (handle) ::dlclose(handle);
@@ -88,23 +91,24 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
 
   uint32_t count = 0;
   const gf_op_def* const* table = plugin->get_ops(&count);
+  if (count > 4096) fail("plugin '" + requested + "': it claims " + std::to_string(count) + " ops");
   if (!table && count > 0) fail("plugin '" + requested + "': it returned no op table");
   std::string plugin_name =
       plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
 
   std::map<std::string, OpEntry> fresh;
   for (uint32_t i = 0; i < count; ++i) {
-    const gf_op_def* def = table[i];
-    if (!def || def->struct_size < sizeof(gf_op_def) || !def->name || !def->create ||
-        !def->forward || !def->destroy)
-      fail("plugin '" + requested + "': op #" + std::to_string(i) + " is malformed");
+    if (std::string problem = op_def_problem(table[i], i); !problem.empty())
+      fail("plugin '" + requested + "': " + problem);
+    library->defs.push_back(normalized_op_def(*table[i]));
+    const gf_op_def* def = library->defs.back().get();
     std::string name = def->name;
     auto clash = ops_.find(name);
     if (clash != ops_.end())
       fail("op '" + name + "' is defined twice: by '" + clash->second.plugin_path + "' and by '" +
            path + "'");
     if (fresh.count(name)) fail("plugin '" + requested + "' defines op '" + name + "' twice");
-    fresh[name] = OpEntry{def, path, plugin_name};
+    fresh[name] = OpEntry{def, path, plugin_name, plugin->abi_minor};
   }
   ops_.merge(fresh);
   plugin_paths_.push_back(path);

@@ -25,19 +25,19 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-// 2*m*n*k per product that one training step of a Linear layer runs (see BenchReport).
-double linear_flops(const Model& model, int64_t rows) {
-  double total = 0;
+// The FLOPs of one training step over `rows` samples, as each op declared them (see
+// BenchReport): forward, parameter gradients, and input gradients where an input needs one.
+double step_flops(const Model& model, int64_t rows) {
+  double per_sample = 0;
   for (const auto& node : model.nodes()) {
-    if (std::string_view(node.op->def->name) != "Linear") continue;
-    const Value& x = model.values()[node.inputs[0]];
-    const Value& y = model.values()[node.output];
-    double mnk = static_cast<double>(rows) * static_cast<double>(x.data.sample_size()) *
-                 static_cast<double>(y.data.sample_size());
-    int products = 2 + (x.needs_grad ? 1 : 0);
-    total += 2.0 * mnk * products;
+    per_sample += node.flops.forward;
+    if (!node.in_backward) continue;
+    per_sample += node.flops.backward_params;
+    bool input_grads = false;
+    for (int v : node.inputs) input_grads = input_grads || model.values()[v].needs_grad;
+    if (input_grads) per_sample += node.flops.backward_inputs;
   }
-  return total;
+  return per_sample * static_cast<double>(rows);
 }
 
 }  // namespace
@@ -67,9 +67,10 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   r.epochs = options.epochs;
   r.warmup = options.warmup;
   for (int64_t begin = 0; begin < n; begin += batch)
-    r.flops_per_epoch += linear_flops(*model, std::min(batch, n - begin));
+    r.flops_per_epoch += step_flops(*model, std::min(batch, n - begin));
 
   std::vector<int64_t> order(static_cast<size_t>(n));
+  int64_t step_index = 0;
   for (int64_t epoch = 1; epoch <= options.warmup + options.epochs; ++epoch) {
     // Shuffled like the trainer's epochs, so batches are gathered, not read in place.
     epoch_order(spec.train.seed, epoch, order);
@@ -77,7 +78,7 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
     for (int64_t begin = 0; begin < n; begin += batch) {
       int64_t count = std::min(batch, n - begin);
       load_batch(*model, bindings, data.train, data.classes, order.data() + begin, count);
-      model->forward(count);
+      model->forward(count, {true, step_index++});
       model->backward(count);
       optimizer->step(model->parameters());
     }

@@ -34,7 +34,8 @@ void fill_inputs(Model& model, int64_t batch, uint64_t seed) {
 }
 
 double loss_at(Model& model, int64_t batch) {
-  model.forward(batch);
+  // Training mode at one fixed step: dropout masks stay the same for every difference.
+  model.forward(batch, {true, 0});
   return model.loss();
 }
 
@@ -104,7 +105,7 @@ std::vector<GradientCheckEntry> check_gradients(const GraphSpec& spec, const OpR
   model->allocate(options.batch);
   model->init_parameters(options.seed);
   fill_inputs(*model, options.batch, options.seed);
-  model->forward(options.batch);
+  model->forward(options.batch, {true, 0});
   model->backward(options.batch);
 
   // Keep the analytic gradients: the finite differences below re-run forward only.

@@ -182,7 +182,7 @@ class TrainingRun {
       const int64_t count = std::min(batch, n - step * batch);
       load_batch(model_, setup_.bindings, train, setup_.data.classes, order_.data() + step * batch,
                  count);
-      model_.forward(count);
+      model_.forward(count, {true, setup_.optimizer->steps()});
       if (!std::isfinite(model_.loss())) numeric_fault(epoch, step, count);
       model_.backward(count);
       setup_.optimizer->step(model_.parameters());

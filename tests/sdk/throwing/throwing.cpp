@@ -3,7 +3,6 @@
 #include <gradflow/op.hpp>
 
 #include <memory>
-#include <span>
 #include <stdexcept>
 
 namespace {
@@ -11,19 +10,14 @@ namespace {
 class Explode : public gradflow::Op {
  public:
   static gradflow::OpSchema schema() {
-    gradflow::OpSchema s;
-    s.name = "Explode";
-    s.doc = "Test op: forward throws std::runtime_error.";
-    s.inputs = {"x"};
-    return s;
+    return gradflow::OpSchema("Explode", "Test op: forward throws std::runtime_error.").input("x");
   }
   static std::unique_ptr<Explode> create(const gradflow::Attrs& /*attrs*/,
                                          gradflow::NodeSetup& setup) {
     setup.set_output(setup.input_shape(0));
     return std::make_unique<Explode>();
   }
-  void forward(std::span<const gradflow::View> /*in*/, std::span<const gradflow::View> /*params*/,
-               const gradflow::View& /*out*/) override {
+  void forward(const gradflow::ForwardContext& /*c*/) override {
     throw std::runtime_error("boom: the test op always fails");
   }
 };

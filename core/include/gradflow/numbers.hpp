@@ -1,0 +1,16 @@
+// Numbers written by people (graph files, flags, CSV cells, checkpoint metadata): strict,
+// whole-string, finite. One set of rules for every reader of gradflow.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gradflow {
+
+std::optional<int64_t> parse_integer(const std::string& text);
+std::optional<double> parse_number(const std::string& text);
+// true/false, True/False, yes/no, on/off, as YAML 1.1 spells them.
+std::optional<bool> parse_bool(const std::string& text);
+
+}  // namespace gradflow

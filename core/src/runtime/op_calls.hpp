@@ -1,0 +1,31 @@
+// The host's side of the plugin boundary for one call: ABI 1.1 ops get their _ex entry points
+// with one argument struct, ABI 1.0 ops the positional arguments of their time. The rest of
+// the core calls these and never looks at which version an op was built for.
+#pragma once
+
+#include <gradflow/plugin_abi.h>
+
+#include <cstdint>
+
+namespace gradflow {
+
+struct CreateCall {
+  const gf_attr_value* attrs = nullptr;
+  const gf_attr_list* lists = nullptr;
+  uint32_t n_attrs = 0;
+  const gf_shape* in_shapes = nullptr;
+  uint32_t n_inputs = 0;
+  uint64_t seed = 0;
+  const gf_host* host = nullptr;
+};
+
+int op_create(const gf_op_def& def, const CreateCall& c, gf_node_info* info, void** instance,
+              gf_error* err);
+int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err);
+int op_backward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err);
+
+// The host's thread services for ops; runs everything on the calling thread until a pool is
+// attached.
+gf_host serial_host();
+
+}  // namespace gradflow
