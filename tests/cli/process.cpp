@@ -116,6 +116,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   result.peak_rss_kib = usage.ru_maxrss;
+  result.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (WIFEXITED(status)) {

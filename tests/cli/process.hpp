@@ -16,10 +16,11 @@ struct ProcessResult {
   bool signalled = false;
   int signal = 0;
   bool timed_out = false;
-  std::string out;        // everything the child wrote to stdout
-  std::string err;        // everything the child wrote to stderr
-  long peak_rss_kib = 0;  // the child's largest resident set (getrusage's ru_maxrss)
-  double seconds = 0;     // wall time from start to exit
+  std::string out;         // everything the child wrote to stdout
+  std::string err;         // everything the child wrote to stderr
+  long peak_rss_kib = 0;   // the child's largest resident set (getrusage's ru_maxrss)
+  double seconds = 0;      // wall time from start to exit
+  double cpu_seconds = 0;  // user + system time the child used
 
   // "exit 2", "signal 11", "timed out": for test failure messages.
   std::string status_text() const;

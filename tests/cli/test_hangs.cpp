@@ -5,6 +5,7 @@
 #include <gradflow/user_file.hpp>
 
 #include "cli/cli_support.hpp"
+#include "support/cpu_time.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/graph_test_support.hpp"
 
@@ -44,11 +45,12 @@ std::string tiny_graph(const std::string& data = "{dataset: circles, seed: 0}") 
   return text.replace(text.find("DATA"), 4, data);
 }
 
-// Bad input, refused quickly: a reader that blocks shows up as a timeout here.
+// Bad input, refused quickly: a reader that blocks (using no CPU at all) shows up as the
+// timeout, one that works through the input as CPU time.
 ProcessResult quick(const std::vector<std::string>& args) {
-  ProcessResult r = run_runner(args, std::chrono::seconds(10));
+  ProcessResult r = run_runner(args, std::chrono::seconds(30));
   require_clean_rejection(r);
-  CHECK(r.seconds < 5);
+  CHECK(r.cpu_seconds < 2 * kSanitizerSlowdown);
   return r;
 }
 
@@ -155,7 +157,7 @@ TEST_CASE("4000 unknown names are reported in well under a second", "[hardening]
   for (int i = 0; i < 4000; ++i)
     text += "  - {name: n" + std::to_string(i) + tail + ", op: Tanh, inputs: [m" +
             std::to_string(i) + tail + "]}\n";
-  auto start = std::chrono::steady_clock::now();
+  const double start = process_cpu_seconds();
   try {
     parse_graph(text, "many.yaml");
     FAIL("unknown inputs were accepted");
@@ -163,8 +165,9 @@ TEST_CASE("4000 unknown names are reported in well under a second", "[hardening]
     CHECK(e.diagnostics().size() == 4000);
     CHECK_THAT(e.diagnostics().front().message, Contains("unknown input 'm0"));
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  CHECK(seconds < 1.0);
+  const double seconds = process_cpu_seconds() - start;
+  INFO("CPU seconds " << seconds);
+  CHECK(seconds < 1.0 * kSanitizerSlowdown);
   // Close names still get their suggestion.
   CHECK_THROWS_WITH(parse_graph("format: gradflow/1\nname: one\ninputs:\n  x: {shape: [2]}\n"
                                 "nodes:\n  - {name: hidden, op: Tanh, inputs: [x]}\n"
@@ -192,7 +195,7 @@ loss: loss
   require_no_crash(r);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("phi"));
-  CHECK(r.seconds < 2);
+  CHECK(r.cpu_seconds < 2 * kSanitizerSlowdown);
   INFO("peak memory " << r.peak_rss_kib << " KiB");
   CHECK(r.peak_rss_kib < 256 * 1024);
   // Beyond the limit it is a clean error at plan time.

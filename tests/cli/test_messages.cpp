@@ -94,7 +94,8 @@ train:
   }
 }
 
-TEST_CASE("the learning-rate and seed flags are refused unless they are what they claim", "[cli][messages]") {
+TEST_CASE("the learning-rate and seed flags are refused unless they are what they claim",
+          "[cli][messages]") {
   TempDir tmp;
   const std::string graph = source_path("graphs/circles_mlp.yaml");
   for (const std::vector<std::string>& flag : {std::vector<std::string>{"--lr", "nan"},

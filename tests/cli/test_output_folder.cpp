@@ -139,7 +139,7 @@ TEST_CASE("a second run into a folder that a run is writing stops, naming that r
                               "1000000", "--out", out});
   // The first run holds the folder once its lock file names it.
   const std::string mark = "pid " + std::to_string(first) + "\n";
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 6000; ++i) {
     std::error_code ec;
     if (fs::exists(out + "/.gradflow.lock", ec) &&
         read_file(out + "/.gradflow.lock").find(mark) != std::string::npos)

@@ -310,5 +310,5 @@ TEST_CASE("decision plot: millions of points make a picture of bounded size that
   const size_t drawn = count(point_group(svg), "<circle");
   CHECK(drawn >= 10000);
   CHECK(drawn <= 20000);
-  CHECK(svg.find("points: every 100th of 2000000 drawn") != std::string::npos);
+  CHECK(svg.find("points: 1 in 100 of 2000000 drawn") != std::string::npos);
 }

@@ -30,8 +30,10 @@ void save_checkpoint(const std::string& path, const Model& model, const Optimize
 void check_checkpoint_names(const Model& model);
 
 // Loads parameters (and optimizer state if `optimizer` is given) into an allocated model.
-// Every missing or mis-shaped tensor, a tensor holding NaN or infinity, an unknown `format`,
-// and an epoch, step or step count outside its range is an InputError naming the file.
+// Every missing or mis-shaped tensor, a tensor holding NaN or infinity, a gradflow `format`
+// other than kCheckpointFormat (for resuming: any other format), and an epoch, step or step
+// count outside its range is an InputError naming the file. Weights are matched by tensor
+// name and shape, not by the `graph` they were written for (resume.hpp checks that).
 // `metadata`, if given, receives the file's metadata (for the resume checks).
 TrainingPosition load_checkpoint(const std::string& path, Model& model, Optimizer* optimizer,
                                  Metadata* metadata = nullptr);

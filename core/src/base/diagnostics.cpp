@@ -29,6 +29,7 @@ size_t length_gap(std::string_view a, std::string_view b) {
 size_t bounded_edit_distance(std::string_view a, std::string_view b, size_t limit, size_t& budget) {
   const size_t over = limit + 1;
   if (length_gap(a, b) > limit) return over;
+  if (b.empty()) return a.size();  // no band to walk; the gap check bounded it already
   std::vector<size_t> row(b.size() + 1, over);
   for (size_t j = 0; j <= std::min(b.size(), limit); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {

@@ -31,6 +31,18 @@ int64_t metadata_count(const Metadata& meta, const std::string& source, const ch
   return *v;
 }
 
+// Resuming needs a checkpoint this gradflow wrote. Weights may come from other tools, which
+// tag their files with formats of their own ("pt", "np"): their tensors are matched by name and
+// shape all the same. A gradflow format other than ours is a version this one cannot read.
+void check_format(const Metadata& meta, const std::string& source, bool resuming) {
+  auto it = meta.find("format");
+  if (it == meta.end() || it->second == kCheckpointFormat) return;
+  if (resuming || it->second.rfind("gradflow", 0) == 0)
+    throw InputError(SourceLocation{source, 0, 0},
+                     "metadata 'format' is " + quoted_excerpt(it->second) +
+                         "; this gradflow reads '" + kCheckpointFormat + "'");
+}
+
 // NaN or infinite weights are not a model: evaluating them prints a meaningless accuracy,
 // training from them fails at once with a misleading message.
 void check_finite(const std::vector<NamedTensor>& tensors, const std::string& source) {
@@ -121,12 +133,7 @@ TrainingPosition load_checkpoint_bytes(const std::string& bytes, const std::stri
                                        Model& model, Optimizer* optimizer, Metadata* metadata) {
   Metadata meta;
   std::vector<NamedTensor> tensors = decode_safetensors(bytes, source, &meta);
-  // Safetensors from other tools carry no format; one that says it is something else is not
-  // a gradflow file whatever its tensors are called.
-  if (auto it = meta.find("format"); it != meta.end() && it->second != kCheckpointFormat)
-    throw InputError(SourceLocation{source, 0, 0},
-                     "metadata 'format' is " + quoted_excerpt(it->second) +
-                         "; this gradflow reads '" + kCheckpointFormat + "'");
+  check_format(meta, source, optimizer != nullptr);
   check_finite(tensors, source);
   load_parameters(tensors, source, model);
   TrainingPosition position;

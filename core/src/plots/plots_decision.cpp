@@ -145,7 +145,7 @@ std::string render_decision_svg(const DecisionPlot& plot) {
   draw_legend(svg, plot.classes);
   if (stride > 1)
     svg.text(kLeft + kSize, kHeight - 8,
-             fmt::format("points: every {}th of {} drawn", stride, plot.points.size()), "end", 11);
+             fmt::format("points: 1 in {} of {} drawn", stride, plot.points.size()), "end", 11);
   return svg.finish();
 }
 

@@ -231,7 +231,8 @@ class TrainingRun {
     throw NumericFault(
         SourceLocation{spec_.path, 0, 0},
         fmt::format(
-            "the loss became {} in epoch {}, step {}; {}.{}", model_.loss(), epoch, step + 1,
+            "the loss became {} in epoch {}, step {}; {}.{}",
+            std::isnan(model_.loss()) ? "NaN" : "infinite", epoch, step + 1,
             non_finite_cause(model_, count, weights_updated_, setup_.optimizer->learning_rate()),
             last_good.empty() ? "" : " The last good checkpoint is " + last_good));
   }
