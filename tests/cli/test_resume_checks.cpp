@@ -10,11 +10,13 @@
 #include "support/temp_dir.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 using namespace gradflow;
 using namespace gradflow::test;
 using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -155,8 +157,10 @@ TEST_CASE("checkpoint metadata out of range is refused quickly, never trusted",
   }
 }
 
-TEST_CASE("weights holding NaN or infinity are refused by eval, predict and resume",
-          "[cli][resume][hardening]") {
+TEST_CASE(
+    "weights holding NaN or infinity are refused by eval, predict, resume, fine-tuning and "
+    "export",
+    "[cli][resume][hardening]") {
   TempDir tmp;
   const std::string graph = trained(tmp);
   std::string input = tmp.write("points.csv", "x0,x1\n0.1,0.2\n");
@@ -172,13 +176,19 @@ TEST_CASE("weights holding NaN or infinity are refused by eval, predict and resu
            {std::vector<std::string>{"eval", graph, "--weights", weights},
             std::vector<std::string>{"predict", graph, "--weights", weights, "--input", input},
             std::vector<std::string>{"train", graph, "--out", tmp / "again", "--epochs", "3",
-                                     "--resume", weights}}) {
+                                     "--resume", weights},
+            std::vector<std::string>{"train", graph, "--out", tmp / "tuned", "--weights", weights},
+            std::vector<std::string>{"export", graph, "--weights", weights, "-o",
+                                     tmp / "m.onnx"}}) {
         INFO(args[0]);
         ProcessResult r = run_runner(args);
         require_clean_rejection(r);
         CHECK_THAT(r.err, Contains("bad.safetensors: error: tensor 'o.weight' holds " +
                                    std::string(what) + " (element 3 of 8)"));
       }
+      // Refused before the run's folder or the export's file exists.
+      CHECK(!fs::exists(tmp / "tuned"));
+      CHECK(!fs::exists(tmp / "m.onnx"));
     }
   }
 }
@@ -202,4 +212,16 @@ TEST_CASE("eval reads weights tagged by other tools, but no other gradflow forma
   require_clean_rejection(r);
   CHECK_THAT(r.err, Contains("metadata 'format' is 'gradflow-checkpoint/2'; this gradflow reads "
                              "'gradflow-checkpoint/1'"));
+}
+
+TEST_CASE("--weights and --resume together are refused before the output folder exists",
+          "[cli][resume]") {
+  TempDir tmp;
+  const std::string graph = trained(tmp);
+  const std::string weights = tmp / "run/model.safetensors";
+  ProcessResult r = run_runner({"train", graph, "--out", tmp / "both", "--weights", weights,
+                                "--resume", tmp / "run/checkpoint.safetensors"});
+  require_clean_rejection(r);
+  CHECK_THAT(r.err, Contains("--weights starts a new run from weights; --resume continues one"));
+  CHECK(!fs::exists(tmp / "both"));
 }

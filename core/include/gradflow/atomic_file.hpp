@@ -18,6 +18,15 @@ namespace gradflow {
 // Throws InputError naming the path if the folder cannot be written.
 void write_file_atomically(const std::string& path, std::string_view contents);
 
+// The same for a file the user names (`export -o`, `import -o`): without `replace`, anything
+// already at `path` -- a file, a folder, a link, even a dangling one -- is left alone and the
+// write refused ("exists; pass --force to replace it"), checked again at the rename itself
+// (RENAME_NOREPLACE), so a file that appears meanwhile is not overwritten either.
+void write_new_file(const std::string& path, std::string_view contents, bool replace);
+// Throws that same InputError now if `path` exists and `replace` is false: for commands that
+// write several files, before they write the first.
+void check_new_file(const std::string& path, bool replace);
+
 // This process's token: 32 lowercase hex digits, drawn once per process (a forked child
 // draws its own).
 const std::string& temporary_token();

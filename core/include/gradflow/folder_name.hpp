@@ -20,4 +20,9 @@ std::string folder_name_rule();
 // `name` is not safe (the graph loader already refused such names, this is the last guard).
 std::string default_run_folder(const std::string& name);
 
+// "<folder>/<name><extension>" for a name that came from a file (an imported ONNX model's
+// graph name); throws InputError if `name` is not safe.
+std::string file_in_folder(const std::string& folder, const std::string& name,
+                           const std::string& extension);
+
 }  // namespace gradflow

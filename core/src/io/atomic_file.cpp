@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,7 +64,10 @@ bool is_temporary_token(std::string_view text) {
   return true;
 }
 
-void write_file_atomically(const std::string& path, std::string_view contents) {
+namespace {
+
+// The bytes in "<path>.tmp.<token>", flushed to disk; returns the temporary's path.
+std::string write_temporary(const std::string& path, std::string_view contents) {
   std::string temp = temporary_path(path);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) fail_write(path, errno);
@@ -85,12 +89,47 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
     ::unlink(temp.c_str());
     fail_write(path, saved);
   }
+  return temp;
+}
+
+[[noreturn]] void fail_exists(const std::string& path) {
+  throw InputError(SourceLocation{path, 0, 0}, "exists; pass --force to replace it");
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, std::string_view contents) {
+  const std::string temp = write_temporary(path, contents);
   // rename() replaces a symbolic link at `path` itself; it never writes through one.
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    saved = errno;
+    const int saved = errno;
     ::unlink(temp.c_str());
     fail_write(path, saved);
   }
+}
+
+void check_new_file(const std::string& path, bool replace) {
+  struct stat info {};
+  if (!replace && ::lstat(path.c_str(), &info) == 0) fail_exists(path);
+}
+
+void write_new_file(const std::string& path, std::string_view contents, bool replace) {
+  check_new_file(path, replace);
+  if (replace) return write_file_atomically(path, contents);
+  const std::string temp = write_temporary(path, contents);
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) return;
+  int saved = errno;
+  // A file system without RENAME_NOREPLACE: link() never replaces either.
+  if (saved == EINVAL || saved == ENOSYS) {
+    saved = ::link(temp.c_str(), path.c_str()) == 0 ? 0 : errno;
+    if (saved == 0) {
+      ::unlink(temp.c_str());
+      return;
+    }
+  }
+  ::unlink(temp.c_str());
+  if (saved == EEXIST) fail_exists(path);
+  fail_write(path, saved);
 }
 
 }  // namespace gradflow

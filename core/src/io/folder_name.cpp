@@ -31,4 +31,12 @@ std::string default_run_folder(const std::string& name) {
   return "runs/" + name;
 }
 
+std::string file_in_folder(const std::string& folder, const std::string& name,
+                           const std::string& extension) {
+  if (!is_safe_folder_name(name))
+    throw InputError("the name '" + name + "' cannot be a file name (it must be " +
+                     folder_name_rule() + ")");
+  return folder + "/" + name + extension;
+}
+
 }  // namespace gradflow
