@@ -214,7 +214,7 @@ TEST_CASE("eval reads weights tagged by other tools, but no other gradflow forma
                              "'gradflow-checkpoint/1'"));
 }
 
-TEST_CASE("--weights and --resume together are refused before the output folder exists",
+TEST_CASE("train refuses --weights with --resume before the output folder exists",
           "[cli][resume]") {
   TempDir tmp;
   const std::string graph = trained(tmp);
