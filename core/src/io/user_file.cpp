@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace gradflow {
 namespace {
@@ -43,6 +44,13 @@ std::string size_text(uint64_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
+// "a weights file", "an ONNX file".
+std::string with_article(const std::string& what) {
+  const bool vowel =
+      !what.empty() && std::string_view("aeiouAEIOU").find(what[0]) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + what;
+}
+
 // Owns a descriptor so that every exit path closes it.
 class Descriptor {
  public:
@@ -66,9 +74,9 @@ Descriptor open_regular(const std::string& path, const std::string& what, struct
   if (fd.get() < 0) fail(path, open_failure(errno, what));
   if (::fstat(fd.get(), info) != 0)
     fail(path, "cannot read the " + what + ": " + std::strerror(errno));
-  if (S_ISDIR(info->st_mode)) fail(path, "is a directory, not a " + what);
+  if (S_ISDIR(info->st_mode)) fail(path, "is a directory, not " + with_article(what));
   if (!S_ISREG(info->st_mode))
-    fail(path, "is " + kind_of(info->st_mode) + ", not a regular file; a " + what +
+    fail(path, "is " + kind_of(info->st_mode) + ", not a regular file; " + with_article(what) +
                    " must be a regular file");
   return fd;
 }
