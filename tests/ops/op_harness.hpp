@@ -72,7 +72,8 @@ class Node {
   bool is_loss() const { return (def_->flags & GF_OP_LOSS) != 0; }
   uint32_t n_inputs() const { return static_cast<uint32_t>(in_shapes_.size()); }
 
-  std::vector<Tensor> params;  // zero-filled from info(); tests set the values
+  std::vector<Tensor> params;     // zero-filled from info(); tests set the values
+  const gf_host* host = nullptr;  // what forward and backward see as the host (none: one thread)
 
   Tensor make_output(int64_t batch) const;
   std::vector<Tensor> zero_param_grads() const;

@@ -146,3 +146,73 @@ TEST_CASE("Linear skips the input gradient when it is not requested", "[linear]"
   CHECK(g.params[0].values == std::vector<float>{1, 2, 3, 0, 0, 0});
   CHECK(g.params[1].values == std::vector<float>{1, 0});
 }
+
+namespace {
+
+// Hosts that claim several threads but run every chunk on the calling thread: one hands out
+// the chunks one index at a time, last first; the other all of [0, n) at once. A product split
+// over threads must give the same numbers under both, as under a real pool in any order.
+int64_t g_reversed_chunks = 0;  // chunks reversed_chunks has run
+void reversed_chunks(void*, int64_t n, int64_t, gf_range_fn fn, void* ctx) {
+  for (int64_t i = n; i-- > 0;) {
+    ++g_reversed_chunks;
+    fn(ctx, i, i + 1);
+  }
+}
+void one_chunk(void*, int64_t n, int64_t, gf_range_fn fn, void* ctx) {
+  fn(ctx, 0, n);
+}
+gf_host fake_host(uint32_t threads,
+                  void (*parallel_for)(void*, int64_t, int64_t, gf_range_fn, void*)) {
+  gf_host h{};
+  h.struct_size = sizeof h;
+  h.threads = threads;
+  h.parallel_for = parallel_for;
+  return h;
+}
+
+struct LinearRun {
+  Tensor y;
+  Grads grads;
+};
+
+// 64 x 197 x 301 multiply-adds: above the size from which Linear splits its products.
+LinearRun run_large_linear(const gf_host* host) {
+  const int64_t batch = 64, in = 197, out = 301;
+  Node node("Linear", {{in}}, out_features(out));
+  node.host = host;
+  node.params[0] = random_tensor({out, in}, 0, -1, 1, 11);
+  node.params[1] = random_tensor({out}, 0, -1, 1, 12);
+  const Tensor x = random_tensor({in}, batch, -1, 1, 13);
+  LinearRun r;
+  r.y = node.forward({x});
+  r.grads = gradients(node, {x}, {true}, random_tensor({out}, batch, -1, 1, 14));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("Linear split over threads: the same numbers for any thread count and order",
+          "[linear][threads]") {
+  const gf_host two = fake_host(2, reversed_chunks), eight = fake_host(8, one_chunk);
+  g_reversed_chunks = 0;
+  const LinearRun a = run_large_linear(&two);
+  CHECK(g_reversed_chunks >= 3 * 2);  // all three products split, in two blocks at least
+  const LinearRun b = run_large_linear(&eight);
+  CHECK(a.y.values == b.y.values);
+  CHECK(a.grads.params[0].values == b.grads.params[0].values);
+  CHECK(a.grads.params[1].values == b.grads.params[1].values);
+  CHECK(a.grads.inputs[0].values == b.grads.inputs[0].values);
+  // ...and the right numbers: within float rounding of one whole product on one thread.
+  const LinearRun whole = run_large_linear(nullptr);
+  auto close = [](const Tensor& split, const Tensor& one) {
+    REQUIRE(split.size() == one.size());
+    for (size_t i = 0; i < split.size(); ++i)
+      if (std::abs(split[i] - one[i]) > 1e-4f * (1.0f + std::abs(one[i]))) return false;
+    return true;
+  };
+  CHECK(close(a.y, whole.y));
+  CHECK(close(a.grads.params[0], whole.grads.params[0]));
+  CHECK(close(a.grads.params[1], whole.grads.params[1]));
+  CHECK(close(a.grads.inputs[0], whole.grads.inputs[0]));
+}

@@ -55,7 +55,8 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--lr", args->lr, "Learning rate (overrides the optimizer's lr)");
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling");
   cmd->add_option("--out", args->out, "Output folder (default runs/<graph name>)");
-  cmd->add_option("--threads", args->threads, "Threads for matrix products")
+  cmd->add_option("--threads", args->threads,
+                  "Threads for matrix products, elementwise ops and the optimizer")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
   cmd->add_option("--weights", args->weights,

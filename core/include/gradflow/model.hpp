@@ -86,6 +86,14 @@ struct Pass {
   int64_t step = 0;
 };
 
+// Seconds spent in each node's forward and backward (indices in execution order) and in
+// clearing gradients at the start of backward(), summed over every step run while attached to a
+// model; `bench --breakdown` reports them.
+struct NodeTimes {
+  std::vector<double> forward, backward;
+  double clear = 0;
+};
+
 struct PlanOptions {
   // Graph inputs whose gradient is wanted (for the finite-difference check).
   std::vector<std::string> input_grads;
@@ -123,6 +131,8 @@ class Model {
   // with the pass of the last forward().
   void backward(int64_t batch);
   double loss() const;  // weighted sum of the loss nodes after forward()
+  // Starts (or, with nullptr, stops) adding each node's time to `times`, sized here.
+  void time_nodes(NodeTimes* times);
   // Index of the first node (in execution order) whose output is not finite, or -1.
   int first_non_finite_node(int64_t batch) const;
 
@@ -156,6 +166,7 @@ class Model {
   void refresh_views(PlannedNode& node, int64_t batch, const Pass& pass);
   void bind_views(PlannedNode& node);
   void run_backward(PlannedNode& node);
+  void clear_gradients(int64_t batch);
 
   GraphSpec spec_;
   std::vector<Value> values_;
@@ -167,6 +178,7 @@ class Model {
   int64_t max_batch_ = 0;
   Pass pass_;
   gf_host host_{};
+  NodeTimes* node_times_ = nullptr;
 };
 
 }  // namespace gradflow

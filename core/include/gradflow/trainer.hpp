@@ -71,7 +71,7 @@ TrainReport train(const GraphSpec& spec, const OpRegistry& registry, Dataset dat
 std::string resume_command(const std::string& graph_path, const TrainOptions& options,
                            const std::string& out_dir, const std::string& checkpoint);
 
-// Applies --threads to OpenBLAS.
+// Applies --threads to OpenBLAS and to the core's thread pool.
 void set_thread_count(int threads);
 
 }  // namespace gradflow

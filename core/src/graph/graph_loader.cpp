@@ -22,7 +22,7 @@ const std::vector<std::string> kTopLevelKeys = {
 const std::vector<std::string> kTrainKeys = {"data", "batch_size", "epochs", "optimizer", "seed"};
 const std::vector<std::string> kOptimizerKeys = {"name",         "lr",    "momentum", "nesterov",
                                                  "weight_decay", "betas", "eps"};
-const std::vector<std::string> kOptimizers = {"sgd", "adam"};
+const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
 
 bool is_identifier(const std::string& s) {
   if (s.empty() || s.size() > 128) return false;
@@ -399,13 +399,15 @@ class GraphParser {
     yaml_.check_keys(node, kOptimizerKeys, "optimizer key");
     if (auto name = yaml_.optional_string(node, "name")) {
       if (std::find(kOptimizers.begin(), kOptimizers.end(), *name) == kOptimizers.end()) {
-        std::string message = "unknown optimizer '" + *name + "' (known: sgd, adam)";
+        std::string message = "unknown optimizer '" + *name + "' (known: sgd, adam, adamw)";
         diags_.error(yaml_.where(node["name"]), message);
       } else {
         o.name = *name;
       }
     }
-    if (o.name == "adam") o.lr = 0.001;
+    // PyTorch's defaults, so that a file naming only the optimizer trains as PyTorch would.
+    if (o.name == "adam" || o.name == "adamw") o.lr = 0.001;
+    if (o.name == "adamw") o.weight_decay = 0.01;
     auto number = [&](const char* key, double& out, double lo, double hi) {
       if (YAML::Node v = node[key])
         if (auto x = yaml_.as_number(v, std::string("'") + key + "'", lo, hi)) out = *x;

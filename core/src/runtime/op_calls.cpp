@@ -1,5 +1,7 @@
 #include "runtime/op_calls.hpp"
 
+#include "runtime/thread_pool.hpp"
+
 #include <cstring>
 
 namespace gradflow {
@@ -7,6 +9,11 @@ namespace {
 
 void run_serially(void* /*self*/, int64_t n, int64_t /*grain*/, gf_range_fn fn, void* ctx) {
   if (n > 0) fn(ctx, 0, n);
+}
+
+// The pool is looked up at each call: set_thread_limit may have replaced it since.
+void run_on_core_pool(void* /*self*/, int64_t n, int64_t grain, gf_range_fn fn, void* ctx) {
+  core_pool().parallel_for(n, grain, fn, ctx);
 }
 
 }  // namespace
@@ -53,6 +60,13 @@ gf_host serial_host() {
   host.struct_size = sizeof host;
   host.threads = 1;
   host.parallel_for = &run_serially;
+  return host;
+}
+
+gf_host pooled_host(int threads) {
+  gf_host host = serial_host();
+  host.threads = static_cast<uint32_t>(threads);
+  host.parallel_for = &run_on_core_pool;
   return host;
 }
 

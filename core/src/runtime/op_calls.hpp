@@ -30,8 +30,9 @@ int op_backward(const gf_op_def& def, void* instance, const gf_call& call, gf_er
 // that it stays one line of the report; "(no message)" when the op left it empty.
 std::string op_error_text(const gf_error& err);
 
-// The host's thread services for ops; runs everything on the calling thread until a pool is
-// attached.
+// The host's thread services for ops: everything on the calling thread, or split over the
+// core pool (core_pool(), sized by set_thread_limit) on up to `threads` threads.
 gf_host serial_host();
+gf_host pooled_host(int threads);
 
 }  // namespace gradflow

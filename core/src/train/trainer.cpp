@@ -8,9 +8,9 @@
 #include <gradflow/trainer.hpp>
 
 #include "io/run_files.hpp"
+#include "runtime/threads.hpp"
 #include "train/numeric_fault.hpp"
 
-#include <cblas.h>
 #include <fmt/format.h>
 
 #include <atomic>
@@ -109,6 +109,7 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
   TrainingSetup s;
   s.data = std::move(data);
   s.model = Model::plan(spec, registry);
+  s.model->set_threads(thread_limit());  // as set_thread_count() left it
   refuse_untrainable_losses(*s.model, purpose);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
@@ -122,7 +123,7 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
 }
 
 void set_thread_count(int threads) {
-  openblas_set_num_threads(threads < 1 ? 1 : threads);
+  set_thread_limit(threads);
 }
 
 namespace {
