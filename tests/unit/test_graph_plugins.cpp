@@ -73,7 +73,7 @@ TEST_CASE("a file that is not a library at all is rejected", "[plugins]") {
   std::string message = load_error(registry, fake);
   CHECK_THAT(message, Contains("fake.so") && Contains("cannot be loaded"));
   CHECK_THAT(load_error(registry, tmp / "missing.so"),
-             Contains("missing.so") && Contains("no such file"));
+             Contains("missing.so") && Contains("no such plugin file"));
 }
 
 TEST_CASE("two plugins defining the same op name are an error naming both", "[plugins]") {

@@ -15,10 +15,11 @@ namespace {
 
 struct CheckArgs {
   std::string graph;
-  uint64_t seed = 1;
+  std::string seed;
 };
 
 int run_check(const CheckArgs& a, const Common& common) {
+  const uint64_t seed = parse_seed(a.seed).value_or(1);
   GraphSpec spec = load_graph_file(a.graph);
   OpRegistry registry;
   load_plugins(registry, common.plugins, &spec);
@@ -36,7 +37,7 @@ int run_check(const CheckArgs& a, const Common& common) {
                               : std::string());
   }
   GradientCheckOptions options;
-  options.seed = a.seed;
+  options.seed = seed;
   auto entries = check_gradients(spec, registry, options);
   if (entries.empty()) {
     report << "no loss: gradient check skipped\n";
@@ -68,7 +69,7 @@ void add_check(CLI::App& app, Common& common, Action& run) {
   CLI::App* cmd = app.add_subcommand(
       "check", "Validate a graph, infer shapes and check every gradient by finite differences");
   cmd->add_option("graph", args->graph, "Graph file")->required();
-  cmd->add_option("--seed", args->seed, "Seed for the random weights and inputs");
+  cmd->add_option("--seed", args->seed, "Seed for the random weights and inputs (default 1)");
   cmd->callback(
       [args, &common, &run] { run = [args, &common] { return run_check(*args, common); }; });
 }

@@ -15,8 +15,8 @@ struct TrainArgs {
   std::string graph;
   std::optional<int64_t> epochs;
   std::string batch_size;
-  std::optional<double> lr;
-  std::optional<uint64_t> seed;
+  std::string lr;
+  std::string seed;
   std::string out;
   int threads = 1;
   std::string resume;
@@ -30,13 +30,14 @@ int run_train(const TrainArgs& a, const Common& common) {
   TrainOptions options;
   options.epochs = a.epochs;
   options.batch_size = parse_batch_size(a.batch_size);
-  options.lr = a.lr;
-  options.seed = a.seed;
+  options.lr = parse_learning_rate(a.lr);
+  options.seed = parse_seed(a.seed);
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
   options.weights = a.weights;
   options.progress = ::isatty(STDERR_FILENO) != 0;
+  options.plugins = common.plugins;
   TrainReport report =
       train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
@@ -51,8 +52,7 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--epochs", args->epochs, "Number of epochs (overrides train.epochs)")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
   cmd->add_option("--batch-size", args->batch_size, "Samples per step, or 'full'");
-  cmd->add_option("--lr", args->lr, "Learning rate (overrides the optimizer's lr)")
-      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--lr", args->lr, "Learning rate (overrides the optimizer's lr)");
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling");
   cmd->add_option("--out", args->out, "Output folder (default runs/<graph name>)");
   cmd->add_option("--threads", args->threads,

@@ -2,6 +2,8 @@
 
 #include <gradflow/datasets.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 namespace gradflow::cli {
@@ -42,6 +44,29 @@ std::optional<int64_t> parse_batch_size(const std::string& text) {
   } catch (const std::exception&) {
   }
   throw InputError("--batch-size must be a positive integer or 'full', got '" + text + "'");
+}
+
+std::optional<uint64_t> parse_seed(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t seed = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  // from_chars takes no sign and no exponent, so "-1" and "1e23" stop before the end.
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw InputError(
+        "--seed must be an integer from 0 to 18446744073709551615 written as "
+        "digits, got " +
+        quoted_excerpt(text));
+  return seed;
+}
+
+std::optional<double> parse_learning_rate(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  double lr = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), lr);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(lr) || lr < 0 ||
+      lr > 1e6)
+    throw InputError("--lr must be a finite number from 0 to 1000000, got " + quoted_excerpt(text));
+  return lr;
 }
 
 }  // namespace gradflow::cli

@@ -24,4 +24,11 @@ Dataset load_graph_data(const GraphSpec& spec, const std::string& purpose);
 // --batch-size: a positive count, or "full" (0). Empty text means "not given".
 std::optional<int64_t> parse_batch_size(const std::string& text);
 
+// --seed: digits only, 0 to 2^64-1 ("-1" and "1e23" are refused, never wrapped or rounded).
+// Empty text means "not given".
+std::optional<uint64_t> parse_seed(const std::string& text);
+
+// --lr: a finite number in [0, 10^6] ("nan" and "inf" are refused). Empty means "not given".
+std::optional<double> parse_learning_rate(const std::string& text);
+
 }  // namespace gradflow::cli

@@ -1,4 +1,7 @@
 #include <gradflow/registry.hpp>
+#include <gradflow/user_file.hpp>
+
+#include "plugins/elf_check.hpp"
 
 #include "plugins/op_table_check.hpp"
 
@@ -37,6 +40,18 @@ std::string abi_text(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+// Before dlopen(), which would block on a FIFO and explains a foreign CPU as "No such file".
+void check_plugin_file(const std::string& path, const std::string& requested,
+                       const SourceLocation& where) {
+  try {
+    check_regular_file(path, "plugin file");
+  } catch (const InputError& e) {
+    throw InputError(where, "plugin '" + requested + "': " + e.diagnostics().front().message);
+  }
+  if (std::string why = elf_mismatch(path); !why.empty())
+    throw InputError(where, "plugin '" + requested + "' cannot be loaded: " + why);
+}
+
 }  // namespace
 
 void OpRegistry::load_plugin(const std::string& requested, const SourceLocation& where) {
@@ -44,8 +59,7 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   std::string path = canonical_or_same(requested);
   if (std::find(plugin_paths_.begin(), plugin_paths_.end(), path) != plugin_paths_.end()) return;
 
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail("plugin '" + requested + "': no such file");
+  check_plugin_file(path, requested, where);
 
   // RTLD_LOCAL keeps each plugin's symbols to itself, so two plugins cannot clash by name.
   // RTLD_NODELETE keeps the code mapped after dlclose(): op tables that a plugin builds once
