@@ -81,6 +81,9 @@ bool Planner::plan_node(size_t i) {
   planned.spec = &n;
   planned.op = &op;
   planned.seed = mix_seed(spec_.train.seed, "node/" + n.name);
+  planned.call_sites = make_call_sites(
+      Diagnostic{n.where, node_label(n) + ": op " + op.def->name + " (" + op.plugin_path + ")"}
+          .format());
   std::vector<gf_shape> shapes;
   std::string inputs_text;
   if (!gather_inputs(i, planned, shapes, inputs_text)) return false;
@@ -97,7 +100,8 @@ bool Planner::plan_node(size_t i) {
                   static_cast<uint32_t>(shapes.size()),
                   planned.seed,
                   &model_.host_};
-  if (op_create(*op.def, call, &info, &planned.instance, &err) != GF_OK || !planned.instance) {
+  if (op_create(*op.def, call, &info, &planned.instance, &err, planned.call_sites.get()) != GF_OK ||
+      !planned.instance) {
     err.message[GF_ERROR_CAPACITY - 1] = '\0';
     diags_.error(n.where,
                  node_label(n) + " (" + op.def->name + "): " + err.message + context + origin(op));
