@@ -3,8 +3,8 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
-#include <gradflow/model.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/model.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <catch2/catch.hpp>

@@ -81,6 +81,7 @@ class TestGraph {
   const Slot& slot(int i) const { return slots_.at(static_cast<size_t>(i)); }
   std::vector<Slot>& slots() { return slots_; }
   const std::vector<Step>& steps() const { return steps_; }
+  std::vector<Step>& steps() { return steps_; }
   int output() const { return steps_.back().out; }
   // Graph inputs and parameters that carry a gradient: what backward computes for the test.
   std::vector<int> leaves() const {

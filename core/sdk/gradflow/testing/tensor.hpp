@@ -69,28 +69,30 @@ struct Tensor {
 // and, for each failure, what went wrong in the op author's terms.
 class Report {
  public:
-  bool ok() const { return failures_ == 0; }
+  bool ok() const { return failures_.empty(); }
   explicit operator bool() const { return ok(); }
   const std::string& text() const { return text_; }
-  int failures() const { return failures_; }
+  int failures() const { return static_cast<int>(failures_.size()); }
+  // Each failure in one sentence, without the "FAILED: " of text().
+  const std::vector<std::string>& failure_lines() const { return failures_; }
 
   void fail(const std::string& line) {
-    ++failures_;
+    failures_.push_back(line);
     text_ += "FAILED: " + line + "\n";
   }
   void note(const std::string& line) { text_ += line + "\n"; }
   void merge(const Report& other) {
-    failures_ += other.failures_;
+    failures_.insert(failures_.end(), other.failures_.begin(), other.failures_.end());
     text_ += other.text_;
   }
 
   friend std::ostream& operator<<(std::ostream& out, const Report& r) {
-    return out << r.text_ << (r.ok() ? "ok" : std::to_string(r.failures_) + " failure(s)");
+    return out << r.text_ << (r.ok() ? "ok" : std::to_string(r.failures()) + " failure(s)");
   }
 
  private:
   std::string text_;
-  int failures_ = 0;
+  std::vector<std::string> failures_;
 };
 
 }  // namespace gradflow::testing
