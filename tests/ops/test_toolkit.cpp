@@ -131,12 +131,15 @@ TEST_CASE("toolkit: a correct op passes every check", "[toolkit]") {
 }
 
 TEST_CASE("toolkit: each planted mistake fails with what and where", "[toolkit]") {
-  expect_failure(every_check<wrong_factor>(), "op Scale1: input 'x': 12 values");
-  expect_failure(every_check<wrong_factor>(), "backward disagrees with finite differences");
+  expect_failure(every_check<wrong_factor>(),
+                 "op Scale1: backward disagrees with finite differences for input 'x' at 12 of "
+                 "12 values");
   expect_failure(every_check<assigns>(),
                  "op Scale2: backward assigns (=) into the gradient of input 'x'");
-  expect_failure(every_check<no_param_grad>(), "parameter 'w': 3 values");
-  expect_failure(every_check<no_param_grad>(), "backward leaves this gradient at zero");
+  expect_failure(every_check<no_param_grad>(),
+                 "op Scale3: backward disagrees with finite differences for parameter 'w' at 3 of "
+                 "3 values");
+  expect_failure(every_check<no_param_grad>(), "backward leaves this gradient at zero everywhere");
   expect_failure(every_check<oob_forward>(),
                  "op Scale4 wrote outside the output in forward: up to 1 float(s) past its end");
   expect_failure(every_check<oob_backward>(),

@@ -154,13 +154,13 @@ inline void report_table(const std::vector<TensorCheck>& table, const std::strin
     if (t.skipped) line += ", " + std::to_string(t.skipped) + " skipped at kinks";
     if (t.disagreed) {
       const Derivative& w = t.worst;
-      report.fail(line + "; backward disagrees with finite differences at " +
-                  std::to_string(t.disagreed) + " of them, worst at element " +
-                  std::to_string(t.worst_index) + ": backward " + detail::num(w.analytic) +
-                  ", finite differences " + detail::num(w.numeric) + " (tolerance " +
-                  detail::num(w.tolerance) + ")" +
-                  (t.all_analytic_zero ? "; backward leaves this gradient at zero: does it "
-                                         "write it at all?"
+      report.fail(label + ": backward disagrees with finite differences for " + t.tensor + " at " +
+                  std::to_string(t.disagreed) + " of " + std::to_string(t.checked) +
+                  " values; worst at element " + std::to_string(t.worst_index) + ": backward " +
+                  detail::num(w.analytic) + ", finite differences " + detail::num(w.numeric) +
+                  " (tolerance " + detail::num(w.tolerance) + ")" +
+                  (t.all_analytic_zero ? "; backward leaves this gradient at zero everywhere: "
+                                         "does it write it at all?"
                                        : ""));
     } else if (total > 0 && static_cast<double>(t.skipped) > max_skipped * total) {
       report.fail(line + ": too many points at kinks to say anything; use inputs away from them");
