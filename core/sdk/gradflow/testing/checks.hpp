@@ -112,12 +112,32 @@ inline void record(TensorCheck& t, const Derivative& d, int64_t index) {
 
 // Every leaf's gradient (graph inputs that want one, parameters) against finite differences,
 // element by element (a random sample of big tensors).
+namespace detail {
+
+// Every op's output, for the kinks inside a small graph (see StencilValues); at point 4 with
+// the gradients that the last backward left in them.
+inline void record_outputs(TestGraph& g, StencilValues& values, int point) {
+  values.clear(point);
+  for (const Slot& s : g.slots())
+    if (s.kind == Slot::Kind::output)
+      values.add(point, s.value.data(), s.value.size(),
+                 s.grad.allocated() ? s.grad.data() : nullptr);
+}
+
+}  // namespace detail
+
 inline std::vector<TensorCheck> gradient_table(TestGraph& g, const GradientCheckOptions& o) {
   g.forward();
   const std::vector<float> base = g.slot(g.output()).value.values();
   const std::vector<float> r = detail::upstream(g.slot(g.output()).value, o.seed);
   const std::vector<std::vector<float>> grads = detail::analytic(g, r);
+  g.forward();
   const Evaluation at_x{detail::objective(g.slot(g.output()).value, r, base).value, 0};
+  StencilValues stencil;
+  detail::record_outputs(g, stencil, 4);
+  auto bend = [&](double wide, double narrow, double h) {
+    return stencil.weighted_bend(wide, narrow, h);
+  };
   Random rng(mix_seed(o.seed, "testing/picks"));
   std::vector<TensorCheck> table;
   const std::vector<int> leaves = g.leaves();
@@ -127,15 +147,14 @@ inline std::vector<TensorCheck> gradient_table(TestGraph& g, const GradientCheck
     float* values = g.slot(leaves[l]).value.data();
     for (int64_t i : detail::picks(g.slot(leaves[l]).value.size(), o.max_elements, rng)) {
       const float saved = values[i];
-      auto evaluate = [&](float x) {
+      auto evaluate = [&](int point, float x) {
         values[i] = x;
         g.forward();
+        detail::record_outputs(g, stencil, point);
         return detail::objective(g.slot(g.output()).value, r, base);
       };
-      detail::record(
-          t,
-          compare_derivative(grads[l][static_cast<size_t>(i)], saved, at_x, evaluate, o.difference),
-          i);
+      const double a = grads[l][static_cast<size_t>(i)];
+      detail::record(t, compare_derivative(a, saved, at_x, evaluate, o.difference, bend), i);
       values[i] = saved;
     }
     table.push_back(t);
