@@ -38,9 +38,12 @@ class Scale : public Op {
     for (int64_t r = 0; r < c.out.rows; ++r)
       for (int64_t j = 0; j < c.out.cols; ++j) {
         const float g = c.out_grad.row(r)[j];
-        if (dx && M == Mistake::wrong_factor) dx.data[r * c.out.cols + j] += 2 * g * c.param(0)[j];
-        else if (dx && M == Mistake::assigns) dx.data[r * c.out.cols + j] = g * c.param(0)[j];
-        else if (dx) dx.data[r * c.out.cols + j] += g * c.param(0)[j];
+        if (dx && M == Mistake::wrong_factor)
+          dx.data[r * c.out.cols + j] += 2 * g * c.param(0)[j];
+        else if (dx && M == Mistake::assigns)
+          dx.data[r * c.out.cols + j] = g * c.param(0)[j];
+        else if (dx)
+          dx.data[r * c.out.cols + j] += g * c.param(0)[j];
         if (dw && M != Mistake::no_param_grad) dw.data[j] += g * c.in(0).row(r)[j];
       }
     // Raw pointers: a checked View would throw before the write (in debug builds).

@@ -87,6 +87,23 @@ TEST_CASE("two plugins defining the same op name are an error naming both", "[pl
   CHECK(registry.plugin_paths().size() == 1);
 }
 
+TEST_CASE("a byte-identical copy of a loaded plugin loads once", "[plugins]") {
+  TempDir tmp;
+  std::filesystem::copy_file(test_plugin("twin_a"), tmp / "copy_of_twin_a.so");
+  OpRegistry registry;
+  registry.load_plugin(test_plugin("twin_a"));
+  registry.load_plugin(tmp / "copy_of_twin_a.so");
+  CHECK(registry.plugin_paths().size() == 1);
+  CHECK_THAT(registry.find("Twin")->plugin_path, Contains("twin_a.so"));
+  // A copy with one more byte (ELF loaders ignore trailing data) is another build: its op
+  // clashes, both files named.
+  const std::string bytes = read_text(test_plugin("twin_a")) + '\0';
+  const std::string changed = tmp.write("changed_twin_a.so", bytes);
+  CHECK_THAT(load_error(registry, changed), Contains("op 'Twin' is defined twice") &&
+                                                Contains("twin_a.so") && Contains(changed) &&
+                                                Contains("two different builds of plugin"));
+}
+
 TEST_CASE("an op that throws in forward fails with the op, node and plugin named", "[plugins]") {
   auto registry = builtin_registry({test_plugin("throwing_op")});
   auto model = plan_text(R"(format: gradflow/1

@@ -31,7 +31,8 @@ std::string attr_problem(const gf_attr_spec& spec) {
   ConvertedAttr converted;
   std::string problem;
   if (!convert_attribute(value, spec, &converted, &problem))
-    return what + ": its own default '" + spec.default_text + "' " + problem;
+    return what + ": the op's own default '" + spec.default_text + "' " + problem +
+           " (a bug in the plugin, not in the graph: a default must pass the op's own checks)";
   return "";
 }
 
