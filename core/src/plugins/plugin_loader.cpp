@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -68,6 +69,8 @@ const gf_plugin* open_plugin(const std::string& path, const std::string& request
   }
   if (plugin->struct_size < sizeof(gf_plugin) || !plugin->get_ops)
     fail("plugin '" + requested + "': malformed plugin descriptor");
+  if (plugin->name && ::strnlen(plugin->name, 256) > 255)
+    fail("plugin '" + requested + "': its name does not end within 256 bytes");
   return plugin;
 }
 

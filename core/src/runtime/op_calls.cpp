@@ -2,6 +2,8 @@
 
 #include <gradflow/detail/abi_calls.hpp>
 
+#include <cstring>
+
 namespace gradflow {
 namespace {
 
@@ -53,6 +55,13 @@ int op_backward(const gf_op_def& def, const gf_fusion* fusion, void* instance, c
 void op_destroy(const gf_op_def& def, void* instance, const CallSites* sites) {
   PluginCallScope scope(site(sites, PluginPass::destroy));
   def.destroy(instance);
+}
+
+std::string op_error_text(const gf_error& err) {
+  std::string text(err.message, ::strnlen(err.message, GF_ERROR_CAPACITY));
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return text.empty() ? "(no message)" : text;
 }
 
 gf_host serial_host() {

@@ -9,6 +9,7 @@
 #include "runtime/call_sites.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace gradflow {
 
@@ -33,6 +34,11 @@ int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_err
 int op_backward(const gf_op_def& def, const gf_fusion* fusion, void* instance, const gf_call& call,
                 gf_error* err, const CallSites* sites);
 void op_destroy(const gf_op_def& def, void* instance, const CallSites* sites);
+
+// An op's error message for the host's own: read up to GF_ERROR_CAPACITY bytes whether or
+// not the plugin ended it with a NUL, control characters (newlines included) made spaces, so
+// that it stays one line of the report; "(no message)" when the op left it empty.
+std::string op_error_text(const gf_error& err);
 
 // The host's thread services for ops; runs everything on the calling thread until a pool is
 // attached.
