@@ -155,9 +155,9 @@ class TestGraph {
       call.in_grads = in_grads.data();
       call.param_grads = param_grads.data();
     }
-    const std::vector<std::vector<float>> before = snapshot();
+    snapshot();
     call_op(s, call, backward);
-    verify(s, backward, targets, before);
+    verify(s, backward, targets);
   }
 
   void call_op(const Step& s, const gf_call& call, bool backward) {
@@ -175,13 +175,13 @@ class TestGraph {
                       ": forward and backward must not allocate (size scratch in reserve())");
   }
 
-  std::vector<std::vector<float>> snapshot() const {
-    std::vector<std::vector<float>> all;
-    for (const Slot& s : slots_) {
-      all.push_back(s.value.storage());
-      all.push_back(s.grad.storage());
+  // Kept between calls: copying into buffers of the same size allocates nothing.
+  void snapshot() {
+    before_.resize(2 * slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      before_[2 * i] = slots_[i].value.storage();
+      before_[2 * i + 1] = slots_[i].grad.storage();
     }
-    return all;
   }
 
   // What a call may write: forward its output and state; backward the gradients of its
@@ -198,8 +198,7 @@ class TestGraph {
     return grad && (in(targets, id) || in(s.params, id));
   }
 
-  void verify(const Step& s, bool backward, const std::vector<int>& targets,
-              const std::vector<std::vector<float>>& before) const {
+  void verify(const Step& s, bool backward, const std::vector<int>& targets) const {
     const std::string pass = backward ? "backward" : "forward";
     for (size_t i = 0; i < slots_.size(); ++i) {
       for (bool grad : {false, true}) {
@@ -211,7 +210,7 @@ class TestGraph {
           throw TestError(s.label + " wrote outside " + what + " in " + pass + ": " + damage +
                           " were overwritten");
         if (writable(s, backward, targets, static_cast<int>(i), grad)) continue;
-        const std::vector<float>& old = before[2 * i + (grad ? 1 : 0)];
+        const std::vector<float>& old = before_[2 * i + (grad ? 1 : 0)];
         if (std::memcmp(old.data(), t.storage().data(), old.size() * sizeof(float)) != 0)
           throw TestError(s.label + " changed " + what + " in " + pass + ", which it may only " +
                           "read" + first_change(old, t));
@@ -230,6 +229,7 @@ class TestGraph {
 
   std::vector<Slot> slots_;
   std::vector<Step> steps_;
+  std::vector<std::vector<float>> before_;  // every storage before the current call
   gf_host host_{};
 };
 
