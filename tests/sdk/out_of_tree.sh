@@ -138,6 +138,14 @@ accuracy_at_least 95
 expect 0 "$runner" train "$tmp/kernels/circles_rbf.yaml" --epochs 2 --out "$tmp/run-rbf"
 expect 0 "$runner" train "$tmp/kernels/circles_poly.yaml" --epochs 2 --out "$tmp/run-poly"
 
+step "ONNX: a plugin op exports and, with its plugin, imports"
+expect 0 "$runner" export "$tmp/sigmoid/circles_sigmoid.yaml" --weights \
+  "$tmp/run-sigmoid/model.safetensors" -o "$tmp/sigmoid.onnx"
+expect 0 "$runner" --plugin "$sigmoid" import "$tmp/sigmoid.onnx" -o "$tmp/sigmoid-back"
+grep -q "op: Sigmoid" "$tmp/sigmoid-back/"*.yaml || fail "the imported graph has no Sigmoid node"
+expect 2 "$runner" import "$tmp/sigmoid.onnx" -o "$tmp/sigmoid-without"
+contains "(Sigmoid): no gradflow op imports ONNX Sigmoid"
+
 step "the guide's other ops: built, unit-tested, checked and trained together"
 build_folder "$tmp/my-ops"
 expect 0 "$ctest" --test-dir "$tmp/my-ops/build" --output-on-failure
@@ -146,6 +154,28 @@ contains "loss + p"
 contains "gradient check passed"
 expect 0 "$runner" train "$tmp/my-ops/my_net.yaml" --out "$tmp/run-my-net"
 accuracy_at_least 95
+
+step "the guide's ONNX example: Times exports as Mul by a constant and imports back"
+cat >"$tmp/my-ops/times_net.yaml" <<'YAML'
+format: gradflow/1
+name: times-net
+plugins: [build/libmy_times.so]
+inputs:
+  x: {shape: [2]}
+  y: {shape: [2]}
+nodes:
+  - {name: tripled, op: Times,        inputs: [x], factor: 3}
+  - {name: logits,  op: Linear,       inputs: [tripled], out_features: 2}
+  - {name: yhat,    op: Softmax,      inputs: [logits]}
+  - {name: loss,    op: CrossEntropy, inputs: [yhat, y]}
+loss: loss
+predict: yhat
+YAML
+expect 0 "$runner" export "$tmp/my-ops/times_net.yaml" -o "$tmp/times.onnx"
+expect 0 "$runner" --plugin "$tmp/my-ops/build/libmy_times.so" import "$tmp/times.onnx" \
+  -o "$tmp/times-back"
+grep -q "op: Times" "$tmp/times-back/"*.yaml || fail "the imported graph has no Times node"
+grep -q "factor: 3" "$tmp/times-back/"*.yaml || fail "the imported Times lost its factor"
 
 step "held-out ops written from the guide: built, unit-tested, checked and trained"
 mkdir "$tmp/held_out"

@@ -20,6 +20,7 @@ struct TrainArgs {
   std::string out;
   int threads = 1;
   std::string resume;
+  std::string weights;
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
@@ -34,6 +35,7 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
+  options.weights = a.weights;
   options.progress = ::isatty(STDERR_FILENO) != 0;
   TrainReport report =
       train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
@@ -56,6 +58,9 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
+  cmd->add_option("--weights", args->weights,
+                  "Start from these weights (a model.safetensors, e.g. an imported model) "
+                  "instead of the graph's initialisation; the optimizer starts fresh");
   cmd->callback(
       [args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
 }

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   gradflow::cli::add_ops(app, common, run);
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
+  gradflow::cli::add_export(app, common, run);
+  gradflow::cli::add_import(app, common, run);
 
   try {
     app.parse(argc, argv);

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
-#include <gradflow/samples.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/plots.hpp>
 #include <gradflow/registry.hpp>
+#include <gradflow/samples.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -27,6 +27,7 @@ struct TrainOptions {
   std::optional<uint64_t> seed;
   std::string out_dir;  // empty = runs/<graph name>
   std::string resume;   // checkpoint to continue from
+  std::string weights;  // start from these weights (fine-tuning), with a fresh optimizer
   int threads = 1;
   bool progress = false;  // draw a progress bar on stderr
 };
