@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <iostream>
 #include <stdexcept>
 
 namespace gradflow::cli {
@@ -24,7 +25,9 @@ void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
     }
     diags.throw_if_any();
   }
-  load_standard_plugins(registry, flags);
+  std::vector<std::string> warnings;
+  load_standard_plugins(registry, flags, &warnings);
+  for (const auto& w : warnings) std::cerr << "graph-runner: warning: " << w << "\n";
 }
 
 Dataset load_graph_data(const GraphSpec& spec, const std::string& purpose) {

@@ -13,7 +13,8 @@
 namespace gradflow::cli {
 
 // In order: the graph's own `plugins:` (relative to the graph file), --plugin flags,
-// $GRADFLOW_PLUGIN_PATH, then the installed default folder <libdir>/gradflow/plugins.
+// $GRADFLOW_PLUGIN_PATH, then the installed default folder <libdir>/gradflow/plugins (see
+// default_plugin_folders); warnings about the search path go to stderr.
 void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
                   const GraphSpec* graph = nullptr);
 
