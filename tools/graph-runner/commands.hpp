@@ -24,5 +24,6 @@ void add_dot(CLI::App& app, Common& common, Action& run);
 void add_ops(CLI::App& app, Common& common, Action& run);
 void add_data(CLI::App& app, Common& common, Action& run);
 void add_bench(CLI::App& app, Common& common, Action& run);
+void add_explain(CLI::App& app, Common& common, Action& run);
 
 }  // namespace gradflow::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   gradflow::cli::add_ops(app, common, run);
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
+  gradflow::cli::add_explain(app, common, run);
 
   try {
     app.parse(argc, argv);

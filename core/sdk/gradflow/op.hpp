@@ -13,11 +13,13 @@
 //     static std::unique_ptr<Scale> create(const Attrs& a, NodeSetup& setup) { ... }
 //     void forward(const ForwardContext& c) override { ... }
 //     void backward(const BackwardContext& c) override { ... }  // omit: not differentiable
+//     void explain(Explain& e) const { ... }  // optional: formulas for `graph-runner explain`
 //   };
 //   GRADFLOW_PLUGIN("my-ops", Scale)
 #pragma once
 
 #include <gradflow/plugin_abi.h>
+#include <gradflow/op_explain.hpp>
 #include <gradflow/op_schema.hpp>
 #include <gradflow/op_setup.hpp>
 #include <gradflow/op_view.hpp>

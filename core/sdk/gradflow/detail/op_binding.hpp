@@ -82,6 +82,11 @@ concept HasFusedBackward = requires(T& op, const BackwardContext& c) {
   op.backward_fused(c);
 };
 
+template <class T>
+concept HasExplain = requires(const T& op, Explain& e) {
+  op.explain(e);
+};
+
 // Owns the C structs describing one op class; built once, after the ABI check.
 template <class T>
 struct OpDefinition {
@@ -111,6 +116,7 @@ struct OpDefinition {
     def.create_ex = &create;
     def.forward_ex = &forward;
     if constexpr (has_backward<T>) def.backward_ex = &backward;
+    if constexpr (HasExplain<T>) def.explain = &explain;
     if constexpr (HasFusedBackward<T>) {
       fusion = gf_fusion{sizeof(gf_fusion), schema.fused_producer.c_str(), schema.fused_input,
                          &backward_fused};
@@ -160,6 +166,20 @@ struct OpDefinition {
       });
     }
     return GF_FAIL;
+  }
+  // GF_DECLINE when the op wrote nothing: an op may have formulas for some nodes only.
+  static int explain([[maybe_unused]] void* instance, [[maybe_unused]] gf_explain* ex,
+                     [[maybe_unused]] gf_error* err) {
+    if constexpr (HasExplain<T>) {
+      bool wrote = false;
+      const int status = guarded(err, [&] {
+        Explain e(ex);
+        static_cast<const T*>(instance)->explain(e);
+        wrote = e.wrote_any();
+      });
+      return status == GF_OK && !wrote ? GF_DECLINE : status;
+    }
+    return GF_DECLINE;
   }
   static void destroy(void* instance) { delete static_cast<T*>(instance); }
 };
