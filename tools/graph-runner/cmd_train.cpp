@@ -20,12 +20,14 @@ struct TrainArgs {
   std::string out;
   int threads = 1;
   std::string resume;
+  std::vector<std::string> set;
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
-  GraphSpec spec = load_graph_file(a.graph);
+  std::vector<GraphOverride> overrides;
+  for (const auto& text : a.set) overrides.push_back(parse_override(text));
   OpRegistry registry;
-  load_plugins(registry, common.plugins, &spec);
+  GraphSpec spec = load_graph(a.graph, overrides, registry, common.plugins);
   TrainOptions options;
   options.epochs = a.epochs;
   options.batch_size = parse_batch_size(a.batch_size);
@@ -35,8 +37,9 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.threads = a.threads;
   options.resume = a.resume;
   options.progress = ::isatty(STDERR_FILENO) != 0;
-  TrainReport report =
-      train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
+  for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
+  TrainReport report = train(spec, registry, load_graph_data(spec, overrides, "train"), options,
+                             std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 
@@ -56,6 +59,9 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
+  cmd->add_option("--set", args->set,
+                  "KEY=VALUE: change a value of the graph file, e.g. train.optimizer.lr=0.1, "
+                  "nodes.hidden.out_features=20 (repeatable)");
   cmd->callback(
       [args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
 }

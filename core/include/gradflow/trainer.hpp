@@ -4,12 +4,12 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
-#include <gradflow/samples.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/plots.hpp>
 #include <gradflow/registry.hpp>
+#include <gradflow/samples.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -28,7 +28,8 @@ struct TrainOptions {
   std::string out_dir;  // empty = runs/<graph name>
   std::string resume;   // checkpoint to continue from
   int threads = 1;
-  bool progress = false;  // draw a progress bar on stderr
+  bool progress = false;               // draw a progress bar on stderr
+  std::vector<std::string> overrides;  // the --set KEY=VALUE the graph was read with, for run.json
 };
 
 struct TrainReport {
