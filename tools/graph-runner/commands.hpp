@@ -25,5 +25,7 @@ void add_ops(CLI::App& app, Common& common, Action& run);
 void add_data(CLI::App& app, Common& common, Action& run);
 void add_bench(CLI::App& app, Common& common, Action& run);
 void add_explain(CLI::App& app, Common& common, Action& run);
+void add_report(CLI::App& app, Common& common, Action& run);
+void add_sweep(CLI::App& app, Common& common, Action& run);
 
 }  // namespace gradflow::cli

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
   gradflow::cli::add_explain(app, common, run);
+  gradflow::cli::add_report(app, common, run);
+  gradflow::cli::add_sweep(app, common, run);
 
   try {
     app.parse(argc, argv);

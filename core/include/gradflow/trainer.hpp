@@ -64,6 +64,11 @@ void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 TrainReport train(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                   const TrainOptions& options, std::ostream& out, std::ostream& log);
 
+// What run.json records about a run (spec with the command line's overrides applied).
+struct RunSettings;
+RunSettings describe_run(const GraphSpec& spec, const TrainingSetup& setup,
+                         const TrainOptions& options);
+
 // Applies --threads to OpenBLAS.
 void set_thread_count(int threads);
 

@@ -4,6 +4,7 @@
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/random.hpp>
+#include <gradflow/run_report.hpp>
 #include <gradflow/trainer.hpp>
 
 #include "io/run_files.hpp"
@@ -134,6 +135,13 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
                        start.step);
   }
 
+  RunRecorder recorder(files.dir(), *model, bindings, samples);
+  if (options.resume.empty())
+    recorder.record_epoch(0, spec.train.epochs);
+  else
+    recorder.resume_at(start.epoch);
+  const auto started = std::chrono::steady_clock::now();
+
   const int64_t steps_per_epoch = (n + batch - 1) / batch;
   std::vector<int64_t> order(static_cast<size_t>(n));
   InterruptGuard guard;
@@ -184,6 +192,7 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
     EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
                    on_test.loss, on_test.accuracy, seconds};
     report.history.push_back(m);
+    recorder.record_epoch(epoch, spec.train.epochs);
     out << fmt::format(
                "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
                epoch, spec.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
@@ -201,6 +210,8 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   files.write_curves(report.history, spec.name);
   if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
     files.write_decision(*model, bindings, samples);
+  recorder.finish(describe_run(spec, setup, options), report.history,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!report.history.empty()) {
     const auto& last = report.history.back();
     out << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
