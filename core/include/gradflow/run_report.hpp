@@ -30,7 +30,7 @@ struct RunSettings {
   double lr = 0;
   uint64_t seed = 0;
   int threads = 1;
-  int64_t parameters = 0;  // trainable values
+  int64_t parameters = 0;              // trainable values
   std::vector<std::string> overrides;  // --set KEY=VALUE
 };
 

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <regex>
@@ -94,7 +94,8 @@ std::string unquote(const std::string& s) {
 }  // namespace
 
 std::string fallback_graph_svg(const std::string& dot) {
-  static const std::regex node_line(R"re(^\s*"((?:[^"\\]|\\.)*)" \[(.*)label="((?:[^"\\]|\\.)*)"\];)re");
+  static const std::regex node_line(
+      R"re(^\s*"((?:[^"\\]|\\.)*)" \[(.*)label="((?:[^"\\]|\\.)*)"\];)re");
   static const std::regex edge_line(R"re(^\s*"((?:[^"\\]|\\.)*)" -> "((?:[^"\\]|\\.)*)")re");
   std::vector<std::pair<std::string, std::string>> nodes;  // id, label
   std::map<std::string, size_t> row;
@@ -120,17 +121,19 @@ std::string fallback_graph_svg(const std::string& dot) {
     const double y0 = 10 + pitch * static_cast<double>(row[from]) + 30;
     const double y1 = 10 + pitch * static_cast<double>(row[to]);
     const double bend = 200 + 12 * std::abs(static_cast<double>(row[to]) - row[from]);
-    svg.raw(fmt::format("<path d=\"M {0} {1} C {2} {1}, {2} {3}, {0} {3}\" fill=\"none\" "
-                        "stroke=\"#888\" marker-end=\"url(#arrow)\"/>\n",
-                        svg::num(200), svg::num(y0), svg::num(bend), svg::num(y1)));
+    svg.raw(
+        fmt::format("<path d=\"M {0} {1} C {2} {1}, {2} {3}, {0} {3}\" fill=\"none\" "
+                    "stroke=\"#888\" marker-end=\"url(#arrow)\"/>\n",
+                    svg::num(200), svg::num(y0), svg::num(bend), svg::num(y1)));
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
     const double y = 10 + pitch * static_cast<double>(i);
     svg.rect(20, y, 360, 30, "fill=\"#ffffff\" stroke=\"#444444\" rx=\"4\"");
     svg.text(200, y + 19, nodes[i].second, "middle", 12);
   }
-  svg.raw("<defs><marker id=\"arrow\" markerWidth=\"8\" markerHeight=\"8\" refX=\"7\" refY=\"4\" "
-          "orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#888\"/></marker></defs>\n");
+  svg.raw(
+      "<defs><marker id=\"arrow\" markerWidth=\"8\" markerHeight=\"8\" refX=\"7\" refY=\"4\" "
+      "orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#888\"/></marker></defs>\n");
   return svg.finish();
 }
 

@@ -98,9 +98,9 @@ std::string frames_json(const DecisionFrames& f) {
   for (const auto& cells : f.cells) frames.push_back(base64_encode(cells));
   json points = json::array();
   for (const auto& p : f.points) points.push_back({p.x, p.y, p.label, p.test ? 1 : 0});
-  return json{{"x_min", f.x_min}, {"x_max", f.x_max}, {"y_min", f.y_min},   {"y_max", f.y_max},
-              {"grid", f.grid},   {"classes", f.classes}, {"epochs", f.epochs}, {"frames", frames},
-              {"points", points}}
+  return json{{"x_min", f.x_min},   {"x_max", f.x_max}, {"y_min", f.y_min},
+              {"y_max", f.y_max},   {"grid", f.grid},   {"classes", f.classes},
+              {"epochs", f.epochs}, {"frames", frames}, {"points", points}}
              .dump() +
          "\n";
 }
@@ -142,9 +142,8 @@ std::string evaluation_json(const EvaluationRecord& e) {
                      {"truth", m.truth},
                      {"guess", m.guess},
                      {"pixels", base64_encode(m.pixels)}});
-  return json{{"classes", e.classes},   {"class_names", e.class_names},
-              {"confusion", e.confusion}, {"channels", e.channels},
-              {"height", e.height},     {"width", e.width},
+  return json{{"classes", e.classes},   {"class_names", e.class_names}, {"confusion", e.confusion},
+              {"channels", e.channels}, {"height", e.height},           {"width", e.width},
               {"misclassified", wrong}}
              .dump() +
          "\n";
@@ -179,14 +178,22 @@ EvaluationRecord parse_evaluation_json(const std::string& text, const std::strin
 std::string run_json(const RunRecord& r) {
   const RunSettings& s = r.settings;
   const EpochMetrics& m = r.final_metrics;
-  json settings{{"graph_name", s.graph_name}, {"graph_path", s.graph_path},
-                {"description", s.description}, {"dataset", s.dataset},
-                {"train_size", s.train_size}, {"test_size", s.test_size},
-                {"classes", s.classes}, {"feature_shape", s.feature_shape},
-                {"batch", s.batch}, {"full_batch", s.full_batch},
-                {"epochs", s.epochs}, {"optimizer", s.optimizer},
-                {"lr", s.lr}, {"seed", s.seed},
-                {"threads", s.threads}, {"parameters", s.parameters},
+  json settings{{"graph_name", s.graph_name},
+                {"graph_path", s.graph_path},
+                {"description", s.description},
+                {"dataset", s.dataset},
+                {"train_size", s.train_size},
+                {"test_size", s.test_size},
+                {"classes", s.classes},
+                {"feature_shape", s.feature_shape},
+                {"batch", s.batch},
+                {"full_batch", s.full_batch},
+                {"epochs", s.epochs},
+                {"optimizer", s.optimizer},
+                {"lr", s.lr},
+                {"seed", s.seed},
+                {"threads", s.threads},
+                {"parameters", s.parameters},
                 {"overrides", s.overrides}};
   json final_metrics{{"epoch", m.epoch},
                      {"train_loss", number_or_null(m.train_loss)},
@@ -227,9 +234,9 @@ RunRecord parse_run_json(const std::string& text, const std::string& source) {
     for (const auto& text : s.at("overrides"))
       o.overrides.push_back(svg::clean_text(text.get<std::string>()));
     const json& m = j.at("final");
-    r.final_metrics = {m.at("epoch").get<int64_t>(), number_or_nan(m, "train_loss"),
-                       number_or_nan(m, "train_accuracy"),  number_or_nan(m, "test_loss"),
-                       number_or_nan(m, "test_accuracy"),   0};
+    r.final_metrics = {m.at("epoch").get<int64_t>(),       number_or_nan(m, "train_loss"),
+                       number_or_nan(m, "train_accuracy"), number_or_nan(m, "test_loss"),
+                       number_or_nan(m, "test_accuracy"),  0};
     r.seconds = j.at("seconds").get<double>();
     return r;
   });

@@ -21,7 +21,7 @@ struct MisclassifiedImage {
 struct EvaluationRecord {
   int64_t classes = 0;
   std::vector<std::string> class_names;
-  std::vector<int64_t> confusion;  // classes x classes, row = true class
+  std::vector<int64_t> confusion;               // classes x classes, row = true class
   int64_t channels = 0, height = 0, width = 0;  // 0: not image data
   std::vector<MisclassifiedImage> misclassified;
 };

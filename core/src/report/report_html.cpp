@@ -60,8 +60,8 @@ std::string settings_table(const RunSettings& s) {
                         html(value));
   };
   row("graph file", s.graph_path);
-  row("data set", fmt::format("{}: {} train / {} test samples, {} classes", s.dataset,
-                              s.train_size, s.test_size, s.classes));
+  row("data set", fmt::format("{}: {} train / {} test samples, {} classes", s.dataset, s.train_size,
+                              s.test_size, s.classes));
   row("batch size", batch_text(s));
   row("epochs", std::to_string(s.epochs));
   row("optimizer", fmt::format("{}, learning rate {}", s.optimizer, s.lr));
@@ -95,9 +95,10 @@ std::string decision_section(const DecisionFrames& f) {
 std::string confusion_section(const EvaluationRecord& e) {
   if (e.confusion.empty()) return "";
   if (e.classes > kMaxConfusionClasses)
-    return fmt::format("<h2>Confusion matrix</h2><p class=\"muted\">{} classes: too many to show "
-                       "(graph-runner eval prints it).</p>\n",
-                       e.classes);
+    return fmt::format(
+        "<h2>Confusion matrix</h2><p class=\"muted\">{} classes: too many to show "
+        "(graph-runner eval prints it).</p>\n",
+        e.classes);
   std::string out =
       "<h2>Confusion matrix</h2>\n<p class=\"sub\">Test split, final weights. Rows: true "
       "class; columns: predicted class.</p>\n<table><tr><th class=\"text\">true \\ predicted</th>";

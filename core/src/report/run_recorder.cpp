@@ -40,8 +40,8 @@ std::vector<uint8_t> image_bytes(const Split& split, int64_t row) {
     if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
   std::vector<uint8_t> bytes;
   for (float v : values)
-    bytes.push_back(static_cast<uint8_t>(
-        std::lround(std::isfinite(v) ? 255.0 * (v - lo) / (hi - lo) : 0.0)));
+    bytes.push_back(
+        static_cast<uint8_t>(std::lround(std::isfinite(v) ? 255.0 * (v - lo) / (hi - lo) : 0.0)));
   return bytes;
 }
 
@@ -109,8 +109,8 @@ void RunRecorder::finish(const RunSettings& settings_in, const std::vector<Epoch
   RunSettings settings = settings_in;
   settings.parameters = 0;
   for (const auto& p : model_.parameters())
-    settings.parameters += std::accumulate(p.shape.begin(), p.shape.end(), int64_t{1},
-                                           std::multiplies<int64_t>());
+    settings.parameters +=
+        std::accumulate(p.shape.begin(), p.shape.end(), int64_t{1}, std::multiplies<int64_t>());
   if (two_d_) write_file_atomically(dir_ + "/frames.json", report::frames_json(frames_));
   write_file_atomically(dir_ + "/evaluation.json",
                         report::evaluation_json(evaluate_test(model_, bindings_, data_)));

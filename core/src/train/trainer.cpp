@@ -210,8 +210,9 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   files.write_curves(report.history, spec.name);
   if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
     files.write_decision(*model, bindings, samples);
-  recorder.finish(describe_run(spec, setup, options), report.history,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  recorder.finish(
+      describe_run(spec, setup, options), report.history,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!report.history.empty()) {
     const auto& last = report.history.back();
     out << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
