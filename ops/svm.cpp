@@ -86,7 +86,7 @@ class SVM final : public Op {
 
   void explain(Explain& e) const {
     const std::string m = fmt_margin();
-    e.forward("{out} = (1/{B}) Σ_b Σ_{j≠y_b} max(0, " + m +
+    e.forward("{out} = (1/{B}) Σ_b Σ_(j≠y_b) max(0, " + m +
               " + {scores}_bj − {scores}_by_b), with y_b = argmax {target}_b");
     e.input_grad(0, "({grad scores})_bj += {grad out}/{B} for each j ≠ y_b with " + m +
                         " + {scores}_bj − {scores}_by_b > 0, and ({grad scores})_by_b −= the "

@@ -263,6 +263,49 @@ Node::Node(const std::string& op, const std::vector<Shape>& in_shapes,
     params.push_back(Tensor::from_shape(info_.params[i].shape, 0));
 }
 
+namespace {
+
+struct ExplainHost {
+  Explanation* result;
+  int accept;
+};
+
+int collect_formula(void* host, uint32_t kind, uint32_t index, const char* text) {
+  auto* h = static_cast<ExplainHost*>(host);
+  if (h->accept >= 0 && static_cast<int>(h->result->formulas.size()) >= h->accept) return GF_FAIL;
+  h->result->formulas.push_back({kind, index, text});
+  return GF_OK;
+}
+
+}  // namespace
+
+Explanation Node::explain(int accept) const {
+  Explanation result;
+  REQUIRE(def_->explain != nullptr);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < in_shapes_.size(); ++i) names.push_back("in" + std::to_string(i));
+  std::vector<gf_explain_tensor> inputs, params;
+  for (size_t i = 0; i < in_shapes_.size(); ++i)
+    inputs.push_back({names[i].c_str(), to_gf(in_shapes_[i]), 1});
+  for (uint32_t i = 0; i < info_.n_params; ++i)
+    params.push_back({info_.params[i].name, info_.params[i].shape, 0});
+  ExplainHost host{&result, accept};
+  gf_explain ex{};
+  ex.struct_size = sizeof ex;
+  ex.node = "node";
+  ex.inputs = inputs.data();
+  ex.n_inputs = static_cast<uint32_t>(inputs.size());
+  ex.params = params.data();
+  ex.n_params = info_.n_params;
+  ex.out = {"node", info_.out_shape, info_.out_batched};
+  ex.host = &host;
+  ex.write = &collect_formula;
+  gf_error err{};
+  result.rc = def_->explain(instance_, &ex, &err);
+  result.message = err.message;
+  return result;
+}
+
 Node::~Node() {
   if (instance_) def_->destroy(instance_);
 }

@@ -58,6 +58,17 @@ Tensor one_hot(const std::vector<int>& classes, int64_t n_classes);
 
 using gradflow::test::allocation_count;
 
+// What an op's explain hook wrote (see gf_explain).
+struct Formula {
+  uint32_t kind = 0, index = 0;
+  std::string text;
+};
+struct Explanation {
+  int rc = GF_FAIL;
+  std::string message;
+  std::vector<Formula> formulas;
+};
+
 // One created op instance, with host-owned parameter storage.
 class Node {
  public:
@@ -82,6 +93,9 @@ class Node {
   void forward_into(const std::vector<Tensor>& inputs, Tensor& out);
   void backward(const std::vector<Tensor>& inputs, const Tensor& out, const Tensor& out_grad,
                 std::vector<Tensor>& in_grads, std::vector<Tensor>& param_grads);
+  // Calls the op's explain hook as graph-runner explain does; the host's write refuses every
+  // formula after the first `accept` ones (-1: accepts all).
+  Explanation explain(int accept = -1) const;
 
  private:
   const gf_op_def* def_;
