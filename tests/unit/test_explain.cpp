@@ -52,9 +52,9 @@ TEST_CASE("explain fills in the graph's names and shapes", "[explain]") {
   CHECK(hidden.forward == "hidden = x hidden.weightᵀ + hidden.bias");
   // x is a graph input: nobody needs its gradient, so none is listed.
   CHECK(gradients(hidden) == std::vector<std::string>{"∂L/∂hidden.weight", "∂L/∂hidden.bias"});
-  CHECK(hidden.shapes == std::vector<std::pair<std::string, std::string>>{
-                             {"x", "B×2"}, {"hidden.weight", "5×2"}, {"hidden.bias", "5"},
-                             {"hidden", "B×5"}});
+  CHECK(hidden.shapes ==
+        std::vector<std::pair<std::string, std::string>>{
+            {"x", "B×2"}, {"hidden.weight", "5×2"}, {"hidden.bias", "5"}, {"hidden", "B×5"}});
 
   const NodeExplanation& h = find(nodes, "h");
   CHECK(h.forward == "h = tanh(hidden)");
