@@ -129,7 +129,9 @@ int run_sweep(const SweepArgs& a, const Common& common, const std::string& comma
                 << std::flush;
     write_sweep_files(out, results);
   });
-  std::cout << fmt::format("{0}/sweep.csv\n{0}/sweep.svg\n{0}/sweep.html\n", out);
+  std::cout << '\n'
+            << sweep_summary_markdown(results) << '\n'
+            << fmt::format("{0}/sweep.csv\n{0}/sweep.svg\n{0}/sweep.html\n", out);
   if (!complete) {
     std::cerr << "interrupted: finished runs are kept; run the same command again to finish the "
                  "others\n";

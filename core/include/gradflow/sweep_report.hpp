@@ -35,6 +35,11 @@ struct SweepResults {
 std::optional<int64_t> epochs_to_target(const std::vector<EpochMetrics>& history, double target);
 
 std::string sweep_csv(const SweepResults& sweep);
+
+// One line per combination of swept values, over the seeds: mean test accuracy and its range,
+// mean test loss, how many runs reached --target and their mean epochs, mean seconds. As a
+// Markdown table (printed by the sweep) and as HTML (in sweep.html).
+std::string sweep_summary_markdown(const SweepResults& sweep);
 std::string render_sweep_svg(const SweepResults& sweep);
 std::string render_sweep_html(const SweepResults& sweep, const std::string& svg);
 

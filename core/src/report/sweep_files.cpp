@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gradflow {
@@ -25,6 +26,78 @@ std::string number(double v, const char* format = "{:.6f}") {
 
 std::string percent(double v) {
   return std::isfinite(v) ? fmt::format("{:.2f} %", 100 * v) : "–";
+}
+
+struct SummaryRow {
+  std::vector<std::string> values;
+  std::vector<double> accuracy, train_accuracy, loss, seconds, epochs_to_target;
+  size_t runs = 0;
+};
+
+std::vector<SummaryRow> summarise(const SweepResults& s) {
+  std::vector<SummaryRow> rows;
+  for (const auto& run : s.runs) {
+    if (rows.empty() || rows.back().values != run.values)
+      rows.push_back({run.values, {}, {}, {}, {}, {}, 0});
+    SummaryRow& row = rows.back();
+    ++row.runs;
+    if (!run.record) continue;
+    row.accuracy.push_back(run.record->final_metrics.test_accuracy);
+    row.train_accuracy.push_back(run.record->final_metrics.train_accuracy);
+    row.loss.push_back(run.record->final_metrics.test_loss);
+    row.seconds.push_back(run.record->seconds);
+    if (s.target)
+      if (auto e = epochs_to_target(run.history, *s.target))
+        row.epochs_to_target.push_back(static_cast<double>(*e));
+  }
+  return rows;
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? NAN : sum / static_cast<double>(v.size());
+}
+
+// The summary's cells after the swept values, as text.
+std::vector<std::string> summary_cells(const SweepResults& s, const SummaryRow& row) {
+  std::vector<std::string> cells{fmt::format("{}/{}", row.accuracy.size(), row.runs)};
+  if (row.accuracy.empty()) return cells;
+  const auto [lo, hi] = std::minmax_element(row.accuracy.begin(), row.accuracy.end());
+  cells.push_back(percent(mean(row.train_accuracy)));
+  cells.push_back(percent(mean(row.accuracy)));
+  cells.push_back(fmt::format("{:.1f}–{:.1f} %", 100 * *lo, 100 * *hi));
+  cells.push_back(fmt::format("{:.4f}", mean(row.loss)));
+  if (s.target)
+    cells.push_back(row.epochs_to_target.empty()
+                        ? "never"
+                        : fmt::format("{:.0f} ({}/{})", mean(row.epochs_to_target),
+                                      row.epochs_to_target.size(), row.accuracy.size()));
+  cells.push_back(fmt::format("{:.2f}", mean(row.seconds)));
+  return cells;
+}
+
+std::vector<std::string> summary_header(const SweepResults& s) {
+  std::vector<std::string> header = s.keys;
+  for (const char* h : {"runs", "train accuracy (mean)", "test accuracy (mean)",
+                        "test accuracy range over seeds", "test loss (mean)"})
+    header.push_back(h);
+  if (s.target) header.push_back(fmt::format("epochs to {:.1f} % (runs)", 100 * *s.target));
+  header.push_back("seconds (mean)");
+  return header;
+}
+
+std::string summary_html(const SweepResults& s) {
+  std::string out = "<table><tr>";
+  for (const auto& h : summary_header(s)) out += "<th>" + report::html(h) + "</th>";
+  out += "</tr>\n";
+  for (const auto& row : summarise(s)) {
+    out += "<tr>";
+    for (const auto& v : row.values) out += "<td class=\"text\">" + report::html(v) + "</td>";
+    for (const auto& c : summary_cells(s, row)) out += "<td>" + report::html(c) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
 }
 
 std::string runs_table(const SweepResults& s) {
@@ -90,6 +163,22 @@ std::string sweep_csv(const SweepResults& s) {
   return text;
 }
 
+std::string sweep_summary_markdown(const SweepResults& s) {
+  const std::vector<std::string> header = summary_header(s);
+  std::string out = "|";
+  for (const auto& h : header) out += " " + h + " |";
+  out += "\n|";
+  for (size_t i = 0; i < header.size(); ++i) out += i < s.keys.size() ? "---|" : "---:|";
+  out += "\n";
+  for (const auto& row : summarise(s)) {
+    out += "|";
+    for (const auto& v : row.values) out += " " + v + " |";
+    for (const auto& c : summary_cells(s, row)) out += " " + c + " |";
+    out += "\n";
+  }
+  return out;
+}
+
 std::string render_sweep_html(const SweepResults& s, const std::string& svg) {
   size_t finished = 0;
   for (const auto& run : s.runs) finished += run.record ? 1 : 0;
@@ -100,6 +189,7 @@ std::string render_sweep_html(const SweepResults& s, const std::string& svg) {
       report::html(s.graph_path), report::kReportCss, finished, s.runs.size(),
       report::html(s.command));
   out += "<h2>Results</h2>\n<div class=\"figure\">" + svg + "</div>\n";
+  out += "<h2>Summary over seeds</h2>\n" + summary_html(s);
   out +=
       "<h2>Runs</h2>\n<p class=\"sub\">One row per run; sweep.csv holds the same numbers. "
       "Each run's folder has its own report.html.</p>\n" +

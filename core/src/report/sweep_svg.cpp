@@ -14,8 +14,9 @@
 namespace gradflow {
 namespace {
 
-constexpr double kWidth = 960, kPanelW = 250, kPanelH = 220, kPanelPitch = 320;
+constexpr double kWidth = 960, kPanelH = 220, kPanelGap = 70;
 constexpr double kTop = 60, kLeft = 70, kCurvesH = 260;
+constexpr size_t kMaxCurvePoints = 250;
 constexpr size_t kPanelsPerRow = 3, kMaxLegend = 12, kMaxPanelLegend = 6;
 constexpr std::array<const char*, 10> kColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                                   "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -108,17 +109,25 @@ void key_panel(svg::Writer& svg, const SweepResults& s, size_t key, const Box& b
 // The training loss of every run; runs of one combination of values share a colour.
 double curves_panel(svg::Writer& svg, const SweepResults& s, double top) {
   const Box b{kLeft, top, kWidth - kLeft - 260, kCurvesH};
-  double last_epoch = 1, hi = 0;
+  double last_epoch = 1;
   std::vector<std::string> labels;
+  std::vector<double> losses;
   for (const auto& run : s.runs) {
-    if (!run.history.empty()) {
+    if (!run.history.empty())
       last_epoch = std::max<double>(last_epoch, static_cast<double>(run.history.back().epoch));
-      // The first epochs set the scale, so that one diverging run does not flatten the others.
-      if (std::isfinite(run.history.front().train_loss))
-        hi = std::max(hi, 1.2 * run.history.front().train_loss);
-    }
+    for (const auto& m : run.history)
+      if (std::isfinite(m.train_loss)) losses.push_back(m.train_loss);
     const std::string label = combination(s, run, s.keys.size());
     if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+  }
+  // The scale covers most values, so that the spikes of a run at a too large learning rate
+  // (drawn clipped at the top) do not flatten every other line.
+  double hi = 1;
+  if (!losses.empty()) {
+    const size_t at = losses.size() * 95 / 100;
+    std::nth_element(losses.begin(), losses.begin() + static_cast<std::ptrdiff_t>(at),
+                     losses.end());
+    hi = 1.15 * losses[at];
   }
   const svg::Axis x = svg::nice_axis(0, last_epoch, 8, true, true);
   const svg::Axis y = svg::nice_axis(0, hi > 0 ? hi : 1, 5, true);
@@ -132,8 +141,13 @@ double curves_panel(svg::Writer& svg, const SweepResults& s, double top) {
     const size_t c = std::find(labels.begin(), labels.end(), combination(s, run, s.keys.size())) -
                      labels.begin();
     std::vector<std::pair<double, double>> points;
-    for (const auto& m : run.history) {
+    // A few hundred points per line are as much as the picture can show.
+    const size_t stride =
+        std::max<size_t>(1, (run.history.size() + kMaxCurvePoints - 1) / kMaxCurvePoints);
+    for (size_t i = 0; i < run.history.size(); ++i) {
+      const EpochMetrics& m = run.history[i];
       if (!std::isfinite(m.train_loss)) break;
+      if (i % stride != 0 && i + 1 != run.history.size()) continue;
       const double v = std::clamp(m.train_loss, y.lo, y.hi);
       points.emplace_back(b.left + (static_cast<double>(m.epoch) - x.lo) / (x.hi - x.lo) * b.width,
                           b.top + b.height - (v - y.lo) / (y.hi - y.lo) * b.height);
@@ -163,17 +177,29 @@ std::string render_sweep_svg(const SweepResults& s) {
   if (!(lo <= hi)) lo = 0, hi = 1;
   const svg::Axis y =
       accuracy ? svg::nice_axis(std::min(lo, 0.5), 1.0, 5, true) : svg::nice_axis(0, hi, 5, true);
-  const size_t rows = (s.keys.size() + kPanelsPerRow - 1) / kPanelsPerRow;
-  const double height = kTop + static_cast<double>(rows) * (kPanelH + 140) + kCurvesH + 60;
+  // One to three panels a row, sharing its width; room below each for its legend.
+  const size_t per_row = std::min(kPanelsPerRow, std::max<size_t>(1, s.keys.size()));
+  const double pitch = (kWidth - kLeft) / static_cast<double>(per_row);
+  size_t most_lines = 1;
+  for (size_t k = 0; k < s.keys.size(); ++k) {
+    size_t lines = 1;
+    for (size_t j = 0; j < s.keys.size(); ++j) lines *= j == k ? 1 : s.values[j].size();
+    most_lines = std::max(most_lines, lines);
+  }
+  const double legend =
+      most_lines > 1 ? 14.0 * static_cast<double>(std::min(most_lines, kMaxPanelLegend)) + 10 : 0;
+  const double row_height = kPanelH + 50 + legend;
+  const size_t rows = (s.keys.size() + per_row - 1) / per_row;
+  const double height = kTop + static_cast<double>(rows) * row_height + kCurvesH + 60;
   svg::Writer svg(kWidth, height);
   svg.rect(0, 0, kWidth, height, "fill=\"#ffffff\"");
   svg.text(kWidth / 2, 28, "sweep of " + s.graph_path, "middle", 16);
   for (size_t k = 0; k < s.keys.size(); ++k) {
-    const Box b{kLeft + kPanelPitch * static_cast<double>(k % kPanelsPerRow),
-                kTop + static_cast<double>(k / kPanelsPerRow) * (kPanelH + 140), kPanelW, kPanelH};
+    const Box b{kLeft + pitch * static_cast<double>(k % per_row),
+                kTop + static_cast<double>(k / per_row) * row_height, pitch - kPanelGap, kPanelH};
     key_panel(svg, s, k, b, accuracy, y);
   }
-  curves_panel(svg, s, kTop + static_cast<double>(rows) * (kPanelH + 140));
+  curves_panel(svg, s, kTop + static_cast<double>(rows) * row_height);
   return svg.finish();
 }
 
