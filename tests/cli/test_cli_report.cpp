@@ -62,6 +62,26 @@ TEST_CASE("graph-runner report rebuilds the same page from the folder", "[cli][r
   CHECK(read_file(dir + "/report.html") == first);
 }
 
+TEST_CASE("without Graphviz the page draws the graph itself", "[cli][report]") {
+  TempDir tmp;
+  const std::string dir = train_circles(tmp);
+  ProcessResult r =
+      run_process({"/usr/bin/env", "PATH=/nonexistent", GRADFLOW_RUNNER, "report", dir});
+  INFO(r.status_text() << "\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string page = read_file(dir + "/report.html");
+  CHECK_THAT(page, Contains("Graphviz's dot is not installed"));
+  // Every box of graph.dot, labels on one line, and an arrow per edge.
+  for (const char* box : {">x B x [2]<", ">hidden (Linear) B x [10]<", ">hidden.weight [10, 2]<",
+                          ">loss (CrossEntropy) scalar<"})
+    CHECK_THAT(page, Contains(box));
+  size_t arrows = 0;
+  for (size_t at = page.find("marker-end"); at != std::string::npos;
+       at = page.find("marker-end", at + 1))
+    ++arrows;
+  CHECK(arrows == 10);  // 6 data edges and 4 parameter edges
+}
+
 TEST_CASE("graph-runner report refuses folders that hold no finished run", "[cli][report]") {
   TempDir tmp;
   fs::create_directories(tmp / "empty");

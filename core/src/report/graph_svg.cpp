@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cstring>
 #include <map>
-#include <regex>
 
 extern char** environ;
 
@@ -85,34 +84,66 @@ std::string unquote(const std::string& s) {
       ++i;
       out += s[i] == 'n' ? ' ' : s[i];
     } else {
-      out += s[i];
+      out += s[i] == '\n' ? ' ' : s[i];
     }
   }
   return out;
 }
 
+// The end (one past the closing quote) of the DOT string that starts at text[i] == '"'.
+size_t quoted_end(const std::string& text, size_t i) {
+  for (++i; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string::npos;
+}
+
+// The label="..." of the attribute list that starts at text[i] == '['.
+std::string label_in(const std::string& text, size_t i) {
+  while (i < text.size() && text[i] != ']') {
+    if (text[i] == '"') {
+      i = quoted_end(text, i);
+      if (i == std::string::npos) return "";
+      continue;
+    }
+    if (text.compare(i, 7, "label=\"") == 0) {
+      const size_t end = quoted_end(text, i + 6);
+      return end == std::string::npos ? "" : unquote(text.substr(i + 7, end - i - 8));
+    }
+    ++i;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string fallback_graph_svg(const std::string& dot) {
-  static const std::regex node_line(
-      R"re(^\s*"((?:[^"\\]|\\.)*)" \[(.*)label="((?:[^"\\]|\\.)*)"\];)re");
-  static const std::regex edge_line(R"re(^\s*"((?:[^"\\]|\\.)*)" -> "((?:[^"\\]|\\.)*)")re");
   std::vector<std::pair<std::string, std::string>> nodes;  // id, label
   std::map<std::string, size_t> row;
   std::vector<std::pair<std::string, std::string>> edges;
-  size_t start = 0;
-  while (start < dot.size() && nodes.size() < 2000) {
-    size_t end = dot.find('\n', start);
-    if (end == std::string::npos) end = dot.size();
-    const std::string line = dot.substr(start, end - start);
-    std::smatch m;
-    if (std::regex_search(line, m, edge_line)) {
-      edges.emplace_back(unquote(m[1]), unquote(m[2]));
-    } else if (std::regex_search(line, m, node_line) && !row.count(unquote(m[1]))) {
-      row[unquote(m[1])] = nodes.size();
-      nodes.emplace_back(unquote(m[1]), unquote(m[3]));
+  // Statements of to_dot(): "id" [..., label="..."]; and "from" -> "to" [...];
+  for (size_t i = dot.find('"'); i != std::string::npos && nodes.size() < 2000;) {
+    const size_t end = quoted_end(dot, i);
+    if (end == std::string::npos) break;
+    const std::string id = unquote(dot.substr(i + 1, end - i - 2));
+    const size_t next = dot.find_first_not_of(" \t", end);
+    if (next != std::string::npos && dot.compare(next, 2, "->") == 0) {
+      const size_t to = dot.find('"', next);
+      const size_t to_end = to == std::string::npos ? to : quoted_end(dot, to);
+      if (to_end == std::string::npos) break;
+      edges.emplace_back(id, unquote(dot.substr(to + 1, to_end - to - 2)));
+      i = dot.find('"', to_end);
+      continue;
     }
-    start = end + 1;
+    if (next != std::string::npos && dot[next] == '[' && !row.count(id)) {
+      row[id] = nodes.size();
+      nodes.emplace_back(id, label_in(dot, next));
+    }
+    i = dot.find('"', end);
   }
   const double pitch = 44, width = 520;
   svg::Writer svg(width, pitch * static_cast<double>(nodes.size()) + 20);
