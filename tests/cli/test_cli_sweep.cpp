@@ -128,7 +128,8 @@ TEST_CASE("a bad sweep value is refused before anything runs", "[cli][sweep]") {
            {{"--set", "train.optimizer.lr=0.1,,0.2"}, "an empty value"},
            {{"--set", "train.optimizer.lr=0.1", "--set", "train.optimizer.lr=0.2"},
             "is already swept"},
-           {{"--set", "train.optimizer.lr=0.1", "--seeds", "4-2"}, "--seeds 4-2: expected"}}) {
+           {{"--set", "train.optimizer.lr=0.1", "--seeds", "4-2"}, "--seeds 4-2: expected"},
+           {{"--set", "train.seed=1,2"}, "the training seed is swept with --seeds"}}) {
     SECTION(c.message) {
       std::vector<std::string> args{"sweep", graph, "--out", tmp / "sweep"};
       args.insert(args.end(), c.args.begin(), c.args.end());

@@ -125,6 +125,9 @@ SweepGrid make_grid(const std::string& graph_path, const std::vector<std::string
   SweepGrid g;
   for (const auto& text : sets) {
     GraphOverride o = parse_override(text);
+    if (o.key == "train.seed")
+      throw InputError("--set " + text +
+                       ": the training seed is swept with --seeds, e.g. --seeds 0-4");
     if (std::find(g.keys.begin(), g.keys.end(), o.key) != g.keys.end())
       throw InputError("--set " + text + ": '" + o.key +
                        "' is already swept; give its values in one --set");
