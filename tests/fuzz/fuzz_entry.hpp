@@ -14,6 +14,7 @@
 #include <gradflow/registry.hpp>
 #include <gradflow/safetensors.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -88,8 +89,21 @@ inline Outcome idx_entry(const uint8_t* data, size_t size) {
                                                                     : Outcome::rejected;
 }
 
+// The same text as a data set (header and label column required) and as predict's input
+// (header decided by the rule the input's length picks: automatic, yes or no). The outcome is
+// the data set's; the feature reader must only end cleanly and keep its invariants.
 inline Outcome csv_entry(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
+  guarded([&] {
+    const CsvHeader rules[] = {CsvHeader::automatic, CsvHeader::yes, CsvHeader::no};
+    FeatureCsvOptions options;
+    options.header = rules[size % 3];
+    FeatureRows rows = parse_feature_csv(text, "fuzz.csv", options);
+    // What predict relies on: a rectangle of finite numbers.
+    expect(rows.rows > 0 && rows.columns > 0);
+    expect(static_cast<int64_t>(rows.x.size()) == rows.rows * rows.columns);
+    for (float v : rows.x) expect(std::isfinite(v));
+  });
   return guarded([&] {
     Split split = parse_csv(text, "fuzz.csv", "label");
     // What the trainer relies on: sizes agree, labels are class indices.

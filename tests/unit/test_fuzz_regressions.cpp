@@ -80,6 +80,12 @@ TEST_CASE("fuzz entries tell good seeds from broken ones", "[fuzz]") {
     if (name.rfind("graphs_", 0) == 0) CHECK(run("graph", file) == Outcome::accepted);
     if (name.rfind("bad_graphs_", 0) == 0) CHECK(run("graph", file) == Outcome::rejected);
   }
+  // Inputs once silently misread (issue 10) must stay refused.
+  for (const auto& file : files_in(kFuzzDir / "regressions" / "graph")) {
+    INFO(file.string());
+    if (file.filename().string().rfind("issue10_", 0) == 0)
+      CHECK(run("graph", file) == Outcome::rejected);
+  }
   CHECK(run("idx", corpus / "idx" / "images_3x2x2.idx") == Outcome::accepted);
   CHECK(run("idx", corpus / "idx" / "labels_3.idx.gz") == Outcome::accepted);
   CHECK(run("idx", corpus / "idx" / "header_1e9_images.idx") == Outcome::rejected);
