@@ -11,6 +11,7 @@
 #include <gradflow/diagnostics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
+#include <gradflow/onnx_convert.hpp>
 #include <gradflow/registry.hpp>
 #include <gradflow/safetensors.hpp>
 
@@ -129,6 +130,31 @@ inline Outcome safetensors_entry(const uint8_t* data, size_t size) {
       expect(again[i].data.size() == tensors[i].data.size());
     }
   });
+}
+
+// ONNX bytes -> wire check -> protobuf -> import with the built-in ops. What imports must load
+// as a graph with its tensors and export again: every op the import used has an ONNX form.
+inline Outcome onnx_entry(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  ImportedModel imported;
+  const Outcome outcome = guarded(
+      [&] { imported = import_onnx(bytes, "fuzz.onnx", builtin_registry(), ImportOptions{}); });
+  if (outcome == Outcome::rejected) return outcome;
+  try {
+    GraphSpec spec = parse_graph(imported.yaml, "imported.yaml");
+    auto model = Model::plan(spec, builtin_registry());
+    if (model->buffer_bytes(1) > 8.0 * (1 << 20)) return outcome;
+    model->allocate(1);
+    for (const auto& t : model->file_tensors())
+      for (const auto& values : imported.tensors)
+        if (values.name == *t.name)
+          std::copy(values.data.begin(), values.data.end(), t.value->data());
+    model->forward(1);
+    expect(!export_onnx(*model, "fuzz").empty());
+  } catch (const InputError&) {
+    expect(false);
+  }
+  return outcome;
 }
 
 }  // namespace gradflow::fuzz

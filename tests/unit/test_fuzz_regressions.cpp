@@ -23,10 +23,9 @@ using Entry = std::function<Outcome(const uint8_t*, size_t)>;
 
 const std::map<std::string, Entry>& entries() {
   static const std::map<std::string, Entry> all = {
-      {"graph", gradflow::fuzz::graph_entry},
-      {"idx", gradflow::fuzz::idx_entry},
-      {"csv", gradflow::fuzz::csv_entry},
-      {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"graph", gradflow::fuzz::graph_entry}, {"idx", gradflow::fuzz::idx_entry},
+      {"csv", gradflow::fuzz::csv_entry},     {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"onnx", gradflow::fuzz::onnx_entry},
   };
   return all;
 }
@@ -97,4 +96,10 @@ TEST_CASE("fuzz entries tell good seeds from broken ones", "[fuzz]") {
   CHECK(run("safetensors", corpus / "safetensors" / "overlap.safetensors") == Outcome::rejected);
   CHECK(run("safetensors", corpus / "safetensors" / "shape_overflow.safetensors") ==
         Outcome::rejected);
+  for (const auto& file : files_in(corpus / "onnx")) {
+    std::string name = file.filename().string();
+    INFO(name);
+    CHECK(run("onnx", file) ==
+          (name.rfind("good_", 0) == 0 ? Outcome::accepted : Outcome::rejected));
+  }
 }

@@ -26,6 +26,7 @@ CsvHeader header_rule(const std::string& flag) {
 void add_predict(CLI::App& app, Common& common, Action& run) {
   struct Args {
     std::string graph, weights, input, output, header = "auto";
+    int digits = 6;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("predict", "Predict the class of each row of a CSV file");
@@ -39,6 +40,9 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
       ->check(CLI::IsMember({"auto", "yes", "no"}))
       ->capture_default_str();
   cmd->add_option("--output", args->output, "Write the predictions here instead of stdout");
+  cmd->add_option("--digits", args->digits,
+                  "Significant digits of each output (9 keeps every float32 exactly)")
+      ->check(CLI::Range(1, 9));
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
       GraphSpec spec = load_graph_file(args->graph);
@@ -83,7 +87,7 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
         for (int64_t r = 0; r < count; ++r) {
           const float* p = out.data.data() + r * k;
           text += std::to_string(std::max_element(p, p + k) - p);
-          for (int64_t c = 0; c < k; ++c) text += fmt::format(",{:.6g}", p[c]);
+          for (int64_t c = 0; c < k; ++c) text += fmt::format(",{:.{}g}", p[c], args->digits);
           text += '\n';
         }
       }

@@ -21,6 +21,7 @@ struct TrainArgs {
   int threads = 1;
   std::string resume;
   std::vector<std::string> set;
+  std::string weights;
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
@@ -36,6 +37,7 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
+  options.weights = a.weights;
   options.progress = ::isatty(STDERR_FILENO) != 0;
   for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
   TrainReport report = train(spec, registry, load_graph_data(spec, overrides, "train"), options,
@@ -62,6 +64,9 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--set", args->set,
                   "KEY=VALUE: change a value of the graph file, e.g. train.optimizer.lr=0.1, "
                   "nodes.hidden.out_features=20 (repeatable)");
+  cmd->add_option("--weights", args->weights,
+                  "Start from these weights (a model.safetensors, e.g. an imported model) "
+                  "instead of the graph's initialisation; the optimizer starts fresh");
   cmd->callback(
       [args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
 }

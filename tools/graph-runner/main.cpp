@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   gradflow::cli::add_explain(app, common, run);
   gradflow::cli::add_report(app, common, run);
   gradflow::cli::add_sweep(app, common, run);
+  gradflow::cli::add_export(app, common, run);
+  gradflow::cli::add_import(app, common, run);
 
   try {
     app.parse(argc, argv);

@@ -27,6 +27,7 @@ struct TrainOptions {
   std::optional<uint64_t> seed;
   std::string out_dir;  // empty = runs/<graph name>
   std::string resume;   // checkpoint to continue from
+  std::string weights;  // start from these weights (fine-tuning), with a fresh optimizer
   int threads = 1;
   bool progress = false;               // draw a progress bar on stderr
   std::vector<std::string> overrides;  // the --set KEY=VALUE the graph was read with, for run.json

@@ -146,6 +146,9 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   TrainReport report;
   report.out_dir = files.dir();
   TrainingPosition start;
+  if (!options.resume.empty() && !options.weights.empty())
+    throw InputError("--weights starts a new run from weights; --resume continues one: use one");
+  if (!options.weights.empty()) load_checkpoint(options.weights, *model, nullptr);
   if (!options.resume.empty()) {
     start = load_checkpoint(options.resume, *model, optimizer.get());
     report.history = files.read_history_from_checkpoint(options.resume);
