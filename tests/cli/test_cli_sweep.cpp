@@ -156,3 +156,36 @@ TEST_CASE("a sweep over the data set's size trains on that many examples", "[cli
   CHECK_THAT(read_file(out + "/train_size-100_epochs-5_seed-0/run.json"),
              Contains("\"train_size\": 100"));
 }
+
+TEST_CASE("a sweep reruns the runs of a graph file edited since", "[cli][sweep]") {
+  TempDir tmp;
+  const std::string graph = tmp / "circles.yaml";
+  const std::string original = read_file(source_path("graphs/circles_mlp.yaml"));
+  write_file_atomically(graph, original);
+  const std::vector<std::string> argv{"sweep",  graph,
+                                      "--set",  "train.optimizer.lr=0.03,0.1",
+                                      "--set",  "train.epochs=5",
+                                      "--jobs", "1",
+                                      "--out",  tmp / "sweep"};
+  ProcessResult first = run_runner(argv, std::chrono::minutes(2));
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.out, Contains("2 runs, 0 finished before, 2 to run"));
+
+  ProcessResult same = run_runner(argv, std::chrono::minutes(2));
+  REQUIRE(same.exit_code == 0);
+  CHECK_THAT(same.out, Contains("2 runs, 2 finished before, 0 to run"));
+
+  std::string edited = original;
+  const size_t at = edited.find("out_features: 10");
+  REQUIRE(at != std::string::npos);
+  edited.replace(at, 16, "out_features: 12");
+  write_file_atomically(graph, edited);
+  ProcessResult after_edit = run_runner(argv, std::chrono::minutes(2));
+  INFO(after_edit.out << after_edit.err);
+  REQUIRE(after_edit.exit_code == 0);
+  CHECK_THAT(after_edit.out, Contains("2 runs, 0 finished before, 2 to run"));
+  // 12 hidden units: 2*12 + 12 + 12*2 + 2 weights.
+  CHECK_THAT(read_file(tmp / "sweep/lr-0.1_epochs-5_seed-0/run.json"),
+             Contains("\"parameters\": 62"));
+}

@@ -1,11 +1,12 @@
 // graph-runner sweep: a grid of `train` runs over values of the graph file, each in its own
 // folder, summarised in sweep.csv, sweep.svg and sweep.html. A folder holding a run.json of
-// the same settings is a finished run and is not run again.
+// the same settings, and a copy of the same graph file, is a finished run and is not run again.
 #include "commands.hpp"
 #include "session.hpp"
 #include "sweep_grid.hpp"
 #include "sweep_runner.hpp"
 
+#include <gradflow/atomic_file.hpp>
 #include <gradflow/run_report.hpp>
 #include <gradflow/sweep_report.hpp>
 
@@ -29,11 +30,22 @@ struct SweepArgs {
   std::optional<double> target;
 };
 
-// A finished run of exactly these settings, or nothing.
+// The graph file as each run was started from: an edited graph makes the old runs stale.
+constexpr const char* kGraphCopy = "/sweep-graph.yaml";
+
+bool same_graph(const std::string& dir, const std::string& graph_text) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(dir + kGraphCopy, ec);
+  return !ec && size == graph_text.size() && read_file(dir + kGraphCopy) == graph_text;
+}
+
+// A finished run of exactly these settings and graph file, or nothing.
 std::optional<RunRecord> finished_run(const std::string& dir, const SweepPoint& point,
-                                      const std::string& graph_path) {
+                                      const std::string& graph_path,
+                                      const std::string& graph_text) {
   if (!std::filesystem::exists(dir + "/run.json")) return std::nullopt;
   try {
+    if (!same_graph(dir, graph_text)) return std::nullopt;
     RunRecord record = read_run_record(dir);
     if (record.settings.overrides != point.overrides() || record.settings.seed != point.seed ||
         record.settings.graph_path != graph_path)
@@ -82,17 +94,19 @@ int run_sweep(const SweepArgs& a, const Common& common, const std::string& comma
   std::filesystem::create_directories(out);
   SweepResults results = grid.results(command, a.target);
   results.graph_path = a.graph;
+  const std::string graph_text = read_file(a.graph);
   std::vector<ChildJob> jobs;
   std::vector<size_t> job_run;
   for (size_t i = 0; i < grid.points.size(); ++i) {
     const std::string dir = out + "/" + results.runs[i].dir;
-    if (auto record = finished_run(dir, grid.points[i], a.graph)) {
+    if (auto record = finished_run(dir, grid.points[i], a.graph, graph_text)) {
       results.runs[i].record = std::move(record);
       results.runs[i].history = read_run_history(dir);
       results.runs[i].status = "ok";
       continue;
     }
     std::filesystem::create_directories(dir);
+    write_file_atomically(dir + kGraphCopy, graph_text);
     jobs.push_back({train_args(a, grid.points[i], dir, common), dir + "/train.log"});
     job_run.push_back(i);
   }
@@ -110,7 +124,7 @@ int run_sweep(const SweepArgs& a, const Common& common, const std::string& comma
     const std::string dir = out + "/" + run.dir;
     ++done;
     if (r.exit_status == 0) {
-      run.record = finished_run(dir, grid.points[job_run[r.job]], a.graph);
+      run.record = finished_run(dir, grid.points[job_run[r.job]], a.graph, graph_text);
       if (run.record) run.history = read_run_history(dir);
     }
     run.status = run.record             ? "ok"
