@@ -100,7 +100,8 @@ TEST_CASE("a run writes only inside its output folder", "[cli][output]") {
   REQUIRE(r.exit_code == 0);
   std::set<std::string> expected = {"g.yaml", "deep", "deep/run"};
   for (const char* f : {".gradflow.lock", "metrics.csv", "curves.svg", "model.safetensors",
-                        "checkpoint.safetensors", "decision.svg"})
+                        "checkpoint.safetensors", "decision.svg", "report.html", "run.json",
+                        "frames.json", "evaluation.json", "graph.dot", "explain.json"})
     expected.insert(std::string("deep/run/") + f);
   CHECK(listing(tmp.path()) == expected);
 }

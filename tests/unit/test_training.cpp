@@ -169,11 +169,13 @@ TEST_CASE("the resume command repeats every setting given, quoted for a shell", 
   options.seed = 18446744073709551615ull;
   options.threads = 2;
   options.plugins = {"build/libk.so"};
+  options.overrides = {"nodes.h.op=ReLU", "train.data.train_size=50"};
   const std::string command =
       resume_command("my graphs/g.yaml", options, "it's here", "it's here/checkpoint.safetensors");
   CHECK(command ==
         "graph-runner --plugin build/libk.so train 'my graphs/g.yaml' --out 'it'\\''s here' "
-        "--epochs 40 --batch-size full --lr 0.30000000000000004 --seed 18446744073709551615 "
+        "--set nodes.h.op=ReLU --set train.data.train_size=50 --epochs 40 --batch-size full --lr "
+        "0.30000000000000004 --seed 18446744073709551615 "
         "--threads 2 --resume 'it'\\''s here/checkpoint.safetensors'");
   CHECK(resume_command("g.yaml", TrainOptions{}, "runs/g", "runs/g/c.st") ==
         "graph-runner train g.yaml --out runs/g --resume runs/g/c.st");

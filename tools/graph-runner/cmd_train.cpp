@@ -20,13 +20,15 @@ struct TrainArgs {
   std::string out;
   int threads = 1;
   std::string resume;
+  std::vector<std::string> set;
   std::string weights;
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
-  GraphSpec spec = load_graph_file(a.graph);
+  std::vector<GraphOverride> overrides;
+  for (const auto& text : a.set) overrides.push_back(parse_override(text));
   OpRegistry registry;
-  load_plugins(registry, common.plugins, &spec);
+  GraphSpec spec = load_graph(a.graph, overrides, registry, common.plugins);
   TrainOptions options;
   options.epochs = a.epochs;
   options.batch_size = parse_batch_size(a.batch_size);
@@ -38,8 +40,9 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.weights = a.weights;
   options.progress = ::isatty(STDERR_FILENO) != 0;
   options.plugins = common.plugins;
-  TrainReport report =
-      train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
+  for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
+  TrainReport report = train(spec, registry, load_graph_data(spec, overrides, "train"), options,
+                             std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 
@@ -59,6 +62,9 @@ void add_train(CLI::App& app, Common& common, Action& run) {
                   "Threads for matrix products, elementwise ops and the optimizer")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
+  cmd->add_option("--set", args->set,
+                  "KEY=VALUE: change a value of the graph file, e.g. train.optimizer.lr=0.1, "
+                  "nodes.hidden.out_features=20 (repeatable)");
   cmd->add_option("--weights", args->weights,
                   "Start from these weights (a model.safetensors, e.g. an imported model) "
                   "instead of the graph's initialisation; the optimizer starts fresh");

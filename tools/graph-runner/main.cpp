@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   gradflow::cli::add_ops(app, common, run);
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
+  gradflow::cli::add_explain(app, common, run);
+  gradflow::cli::add_report(app, common, run);
+  gradflow::cli::add_sweep(app, common, run);
   gradflow::cli::add_export(app, common, run);
   gradflow::cli::add_import(app, common, run);
 

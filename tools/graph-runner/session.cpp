@@ -1,6 +1,7 @@
 #include "session.hpp"
 
 #include <gradflow/datasets.hpp>
+#include <gradflow/model.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -35,6 +36,36 @@ Dataset load_graph_data(const GraphSpec& spec, const std::string& purpose) {
     throw InputError(SourceLocation{spec.path, 0, 0},
                      "the graph has no 'train.data' section: nothing to " + purpose + " on");
   return load_dataset(spec.train.data, spec.dir, spec.path);
+}
+
+GraphSpec load_graph(const std::string& path, const std::vector<GraphOverride>& overrides,
+                     OpRegistry& registry, const std::vector<std::string>& plugin_flags) {
+  GraphSpec spec = load_graph_file(path, overrides);
+  load_plugins(registry, plugin_flags, &spec);
+  if (overrides.empty()) return spec;
+  const std::vector<SourceLocation> anchors = override_anchors(path, overrides);
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    try {
+      Model::plan(load_graph_file(path, {overrides[i]}), registry);
+    } catch (const InputError& e) {
+      blame_override(e, overrides[i], anchors[i]);
+    }
+  }
+  return spec;
+}
+
+Dataset load_graph_data(const GraphSpec& spec, const std::vector<GraphOverride>& overrides,
+                        const std::string& purpose) {
+  try {
+    return load_graph_data(spec, purpose);
+  } catch (const InputError& e) {
+    std::vector<size_t> data_overrides;
+    for (size_t i = 0; i < overrides.size(); ++i)
+      if (overrides[i].key.rfind("train.data", 0) == 0) data_overrides.push_back(i);
+    if (data_overrides.size() != 1) throw;
+    const GraphOverride& o = overrides[data_overrides[0]];
+    blame_override(e, o, override_anchors(spec.path, {o})[0]);
+  }
 }
 
 std::optional<int64_t> parse_batch_size(const std::string& text) {

@@ -1,6 +1,7 @@
 // What most subcommands do first: load the plugins, then read and check the graph file.
 #pragma once
 
+#include <gradflow/graph_overrides.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
 #include <gradflow/samples.hpp>
@@ -21,6 +22,15 @@ void load_plugins(OpRegistry& registry, const std::vector<std::string>& flags,
 // The data set of the graph's `train.data`; `purpose` completes "nothing to ... on" in the
 // error for a graph without one.
 Dataset load_graph_data(const GraphSpec& spec, const std::string& purpose);
+
+// A graph file with --set overrides applied, its plugins loaded into `registry`, each override
+// checked on its own through planning, so that a bad value is blamed on its --set argument.
+GraphSpec load_graph(const std::string& path, const std::vector<GraphOverride>& overrides,
+                     OpRegistry& registry, const std::vector<std::string>& plugin_flags);
+
+// load_graph_data, blaming a data set override (train.data.*) for a data set it broke.
+Dataset load_graph_data(const GraphSpec& spec, const std::vector<GraphOverride>& overrides,
+                        const std::string& purpose);
 
 // --batch-size: a positive count, or "full" (0). Empty text means "not given".
 std::optional<int64_t> parse_batch_size(const std::string& text);

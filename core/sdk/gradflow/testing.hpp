@@ -28,6 +28,7 @@
 #include <gradflow/testing/attributes.hpp>
 #include <gradflow/testing/checks.hpp>
 #include <gradflow/testing/difference.hpp>
+#include <gradflow/testing/explain.hpp>
 #include <gradflow/testing/graph.hpp>
 #include <gradflow/testing/guarded.hpp>
 #include <gradflow/testing/node.hpp>

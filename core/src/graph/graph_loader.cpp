@@ -6,6 +6,7 @@
 #include <gradflow/user_file.hpp>
 
 #include "base/utf8.hpp"
+#include "graph/graph_overrides_internal.hpp"
 #include "graph/yaml_reader.hpp"
 
 #include <algorithm>
@@ -36,7 +37,7 @@ class GraphParser {
  public:
   GraphParser(const std::string& path) : yaml_(path, diags_) {}
 
-  GraphSpec parse(const std::string& text) {
+  GraphSpec parse(const std::string& text, const std::vector<GraphOverride>& overrides = {}) {
     spec_.path = yaml_.file();
     std::filesystem::path p(spec_.path);
     spec_.dir = p.has_parent_path() ? p.parent_path().string() : ".";
@@ -53,6 +54,8 @@ class GraphParser {
                    "a graph file must be a mapping of keys ('format', 'nodes', ...)");
       diags_.throw_if_any();
     }
+    for (const auto& o : overrides) apply_override(root, o, yaml_, diags_);
+    diags_.throw_if_any();
     check_format(root);
     yaml_.check_keys(root, kTopLevelKeys, "top-level key");
     read_name(root["name"], p.stem().string());
@@ -456,6 +459,11 @@ const InputSpec* GraphSpec::find_input(const std::string& wanted) const {
 
 GraphSpec parse_graph(const std::string& text, const std::string& path) {
   return GraphParser(path).parse(text);
+}
+
+GraphSpec parse_graph(const std::string& text, const std::string& path,
+                      const std::vector<GraphOverride>& overrides) {
+  return GraphParser(path).parse(text, overrides);
 }
 
 GraphSpec load_graph_file(const std::string& path) {

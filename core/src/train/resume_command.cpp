@@ -25,6 +25,7 @@ std::string resume_command(const std::string& graph_path, const TrainOptions& op
   std::vector<std::string> words{"graph-runner"};
   for (const auto& p : options.plugins) words.insert(words.end(), {"--plugin", p});
   words.insert(words.end(), {"train", graph_path, "--out", out_dir});
+  for (const auto& o : options.overrides) words.insert(words.end(), {"--set", o});
   if (options.epochs) words.insert(words.end(), {"--epochs", std::to_string(*options.epochs)});
   if (options.batch_size)
     words.insert(words.end(),

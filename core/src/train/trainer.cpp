@@ -5,6 +5,7 @@
 #include <gradflow/optimizer.hpp>
 #include <gradflow/random.hpp>
 #include <gradflow/resume.hpp>
+#include <gradflow/run_report.hpp>
 #include <gradflow/trainer.hpp>
 
 #include "io/run_files.hpp"
@@ -152,7 +153,8 @@ class TrainingRun {
         log_(log),
         bar_(log, options.progress),
         steps_per_epoch_((setup.data.train.size + setup.batch - 1) / setup.batch),
-        order_(static_cast<size_t>(setup.data.train.size)) {
+        order_(static_cast<size_t>(setup.data.train.size)),
+        recorder_(files.dir(), model_, setup.bindings, setup.data) {
     report_.out_dir = files.dir();
   }
 
@@ -174,7 +176,11 @@ class TrainingRun {
         "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
         spec_.name, setup_.data.name, setup_.data.train.size, setup_.data.test.size, setup_.batch,
         spec_.train.epochs, setup_.optimizer->name(), setup_.optimizer->learning_rate());
-    last_save_ = std::chrono::steady_clock::now();
+    if (options_.resume.empty())
+      recorder_.record_epoch(0, spec_.train.epochs);
+    else
+      recorder_.resume_at(start_.epoch);
+    started_ = last_save_ = std::chrono::steady_clock::now();
     for (int64_t epoch = start_.epoch + 1; epoch <= spec_.train.epochs; ++epoch) {
       auto t0 = std::chrono::steady_clock::now();
       if (!run_epoch(epoch)) return report_;
@@ -218,6 +224,7 @@ class TrainingRun {
     EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
                    on_test.loss, on_test.accuracy, seconds};
     report_.history.push_back(m);
+    recorder_.record_epoch(epoch, spec_.train.epochs);
     out_ << fmt::format(
                 "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
                 epoch, spec_.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
@@ -261,6 +268,9 @@ class TrainingRun {
     files_.write_curves(report_.history, spec_.name);
     if (setup_.data.train.feature_shape == std::vector<int64_t>{2} && model_.predict_value() >= 0)
       files_.write_decision(model_, setup_.bindings, setup_.data);
+    recorder_.finish(
+        describe_run(spec_, setup_, options_), report_.history,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
     if (!report_.history.empty()) {
       const auto& last = report_.history.back();
       out_ << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
@@ -282,7 +292,8 @@ class TrainingRun {
   TrainingPosition start_;
   std::string resumed_from_;
   bool weights_updated_ = false;
-  std::chrono::steady_clock::time_point last_save_;
+  RunRecorder recorder_;  // report.html's frames and run.json
+  std::chrono::steady_clock::time_point started_, last_save_;
 };
 
 }  // namespace

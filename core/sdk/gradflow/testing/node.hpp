@@ -115,6 +115,7 @@ class Node {
   bool is_loss() const { return op_.is_loss(); }
   const std::vector<Shape>& input_shapes() const { return in_shapes_; }
   std::string label() const { return "op " + op_.name(); }
+  void* instance() const { return instance_; }  // what the op's C entry points are handed
 
   std::vector<Tensor> params;  // drawn from the declared inits; a test may overwrite them
   std::vector<Tensor> state;   // kept across calls, as the host keeps it across steps
