@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "ops/op_harness.hpp"
+#include "ops/builtin_ops.hpp"
 
 using namespace gftest;
 
@@ -10,10 +10,20 @@ struct ConvCase {
   int64_t c, h, w, out, kh, kw, sh, sw, ph, pw;
 };
 
-std::vector<gf_attr_value> conv_attrs(const ConvCase& k, bool bias = true) {
-  return {int_attr("out_channels", k.out), ints_attr("kernel", {k.kh, k.kw}),
-          ints_attr("stride", {k.sh, k.sw}), ints_attr("padding", {k.ph, k.pw}),
-          bool_attr("bias", bias)};
+std::vector<Attr> conv_attrs(const ConvCase& k, bool bias = true) {
+  return {{"out_channels", k.out},
+          {"kernel", {k.kh, k.kw}},
+          {"stride", {k.sh, k.sw}},
+          {"padding", {k.ph, k.pw}},
+          {"bias", bias}};
+}
+
+Node conv(const ConvCase& k, int64_t max_batch, bool bias = true) {
+  return Node(builtin("Conv2D"), {{k.c, k.h, k.w}}, conv_attrs(k, bias), {max_batch});
+}
+
+Tensor output_of(const Node& node, int64_t batch) {
+  return Tensor::zeros(gradflow::to_shape(node.info().out_shape), batch);
 }
 
 // The definition, one output value at a time, in double.
@@ -49,9 +59,8 @@ const ConvCase kCases[] = {
 }  // namespace
 
 TEST_CASE("Conv2D infers [C', H', W'] and declares weight and bias", "[conv2d]") {
-  Node node("Conv2D", {{3, 28, 30}},
-            {int_attr("out_channels", 8), ints_attr("kernel", {5, 3}), ints_attr("stride", {2}),
-             ints_attr("padding", {2, 1})});
+  Node node(builtin("Conv2D"), {{3, 28, 30}},
+            {{"out_channels", 8}, {"kernel", {5, 3}}, {"stride", {2}}, {"padding", {2, 1}}});
   const gf_node_info& info = node.info();
   REQUIRE(info.out_shape.rank == 3);
   CHECK(info.out_shape.dims[0] == 8);
@@ -71,21 +80,20 @@ TEST_CASE("Conv2D infers [C', H', W'] and declares weight and bias", "[conv2d]")
 }
 
 TEST_CASE("Conv2D rejects bad inputs and windows with the shapes involved", "[conv2d]") {
-  const std::vector<gf_attr_value> k3 = {int_attr("out_channels", 2), ints_attr("kernel", {3})};
-  CreateResult r = try_create("Conv2D", {{784}}, k3);
-  CHECK(r.rc == GF_FAIL);
+  const OpHandle op = builtin("Conv2D");
+  const std::vector<Attr> k3 = {{"out_channels", 2}, {"kernel", {3}}};
+  CreateResult r = try_create(op, {{784}}, k3);
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("[784]") && Catch::Contains("[C, H, W]"));
-  r = try_create("Conv2D", {{1, 2, 2}}, k3);
-  CHECK(r.rc == GF_FAIL);
+  r = try_create(op, {{1, 2, 2}}, k3);
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("[3, 3]") && Catch::Contains("[2, 2]"));
-  r = try_create("Conv2D", {{1, 8, 8}},
-                 {int_attr("out_channels", 2), ints_attr("kernel", {3, 3, 3})});
-  CHECK(r.rc == GF_FAIL);
+  r = try_create(op, {{1, 8, 8}}, {{"out_channels", 2}, {"kernel", {3, 3, 3}}});
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("kernel"));
   // A kernel as large as a big image: too much work and workspace to be meant.
-  r = try_create("Conv2D", {{1, 4000, 4000}},
-                 {int_attr("out_channels", 1), ints_attr("kernel", {2000})});
-  CHECK(r.rc == GF_FAIL);
+  r = try_create(op, {{1, 4000, 4000}}, {{"out_channels", 1}, {"kernel", {2000}}});
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("limit"));
 }
 
@@ -96,11 +104,11 @@ TEST_CASE("Conv2D forward matches the definition", "[conv2d]") {
                     << " stride " << k.sh << "," << k.sw << " pad " << k.ph << "," << k.pw
                     << " bias " << bias);
       const int64_t batch = 3;
-      Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k, bias), batch);
-      node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 1);
-      if (bias) node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 2);
-      const Tensor x = random_tensor({k.c, k.h, k.w}, batch, -1, 1, 3);
-      Tensor y = node.make_output(batch);
+      Node node = conv(k, batch, bias);
+      node.params[0] = Tensor::random(node.params[0].shape, 0, -1, 1, 1);
+      if (bias) node.params[1] = Tensor::random(node.params[1].shape, 0, -1, 1, 2);
+      const Tensor x = Tensor::random({k.c, k.h, k.w}, batch, -1, 1, 3);
+      Tensor y = output_of(node, batch);
       std::fill(y.values.begin(), y.values.end(), 99.0f);  // stale contents must not leak
       node.forward_into({x}, y);
       const auto expected =
@@ -115,30 +123,30 @@ TEST_CASE("Conv2D forward matches the definition", "[conv2d]") {
 TEST_CASE("Conv2D gradients match central differences", "[conv2d][gradcheck]") {
   for (const ConvCase& k : kCases) {
     INFO("case c" << k.c << " " << k.h << "x" << k.w << " kernel " << k.kh << "x" << k.kw);
-    Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), 5);
-    node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 4);
-    node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 5);
-    check_gradients(node, {random_tensor({k.c, k.h, k.w}, 2, -1, 1, 6)}, {true});
+    Node node = conv(k, 5);
+    node.params[0] = Tensor::random(node.params[0].shape, 0, -1, 1, 4);
+    node.params[1] = Tensor::random(node.params[1].shape, 0, -1, 1, 5);
+    CHECK_REPORT(check_gradients(node, {Tensor::random({k.c, k.h, k.w}, 2, -1, 1, 6)}, {true}));
   }
 }
 
 TEST_CASE("Conv2D backward adds, over a batch split across slots", "[conv2d]") {
   // 19 samples: more than the op's slots, in ranges of unequal size.
   const ConvCase k = kCases[1];
-  Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), 19);
-  node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 7);
-  node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 8);
-  check_backward_adds(node, {random_tensor({k.c, k.h, k.w}, 19, -1, 1, 9)}, {true});
+  Node node = conv(k, 19);
+  node.params[0] = Tensor::random(node.params[0].shape, 0, -1, 1, 7);
+  node.params[1] = Tensor::random(node.params[1].shape, 0, -1, 1, 8);
+  CHECK_REPORT(check_backward_adds(node, {Tensor::random({k.c, k.h, k.w}, 19, -1, 1, 9)}, {true}));
 }
 
 TEST_CASE("Conv2D gradients of a batch are the sums of per-sample gradients", "[conv2d]") {
   const ConvCase k = kCases[3];
   const int64_t batch = 11;
-  Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), batch);
-  node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 10);
-  const Tensor x = random_tensor({k.c, k.h, k.w}, batch, -1, 1, 11);
-  const Tensor dy = random_tensor(node.make_output(batch).shape, batch, -1, 1, 12);
-  const Grads all = gradients(node, {x}, {true}, dy);
+  Node node = conv(k, batch);
+  node.params[0] = Tensor::random(node.params[0].shape, 0, -1, 1, 10);
+  const Tensor x = Tensor::random({k.c, k.h, k.w}, batch, -1, 1, 11);
+  const Tensor dy = Tensor::random(output_of(node, batch).shape, batch, -1, 1, 12);
+  const Grads all = node.gradients({x}, {true}, dy);
   std::vector<double> summed(all.params[0].size(), 0.0);
   const size_t in = x.size() / batch, out = dy.size() / batch;
   for (int64_t b = 0; b < batch; ++b) {
@@ -146,7 +154,7 @@ TEST_CASE("Conv2D gradients of a batch are the sums of per-sample gradients", "[
         Tensor::of(x.shape, 1, {x.values.begin() + b * in, x.values.begin() + (b + 1) * in});
     const Tensor dyb =
         Tensor::of(dy.shape, 1, {dy.values.begin() + b * out, dy.values.begin() + (b + 1) * out});
-    const Grads one = gradients(node, {xb}, {true}, dyb);
+    const Grads one = node.gradients({xb}, {true}, dyb);
     for (size_t i = 0; i < summed.size(); ++i) summed[i] += one.params[0][i];
     for (size_t i = 0; i < in; ++i)
       CHECK(all.inputs[0][b * in + i] == Approx(one.inputs[0][i]).margin(1e-6));
@@ -192,16 +200,16 @@ TEST_CASE("Conv2D backward matches the definition, also for layers split into ba
     INFO("case c" << k.c << " " << k.h << "x" << k.w << " kernel " << k.kh << "x" << k.kw
                   << " stride " << k.sh << "," << k.sw);
     const int64_t batch = 3;
-    Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), batch);
-    node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 13);
-    node.params[1] = random_tensor(node.params[1].shape, 0, -1, 1, 14);
-    const Tensor x = random_tensor({k.c, k.h, k.w}, batch, -1, 1, 15);
+    Node node = conv(k, batch);
+    node.params[0] = Tensor::random(node.params[0].shape, 0, -1, 1, 13);
+    node.params[1] = Tensor::random(node.params[1].shape, 0, -1, 1, 14);
+    const Tensor x = Tensor::random({k.c, k.h, k.w}, batch, -1, 1, 15);
     const int64_t oh = node.info().out_shape.dims[1], ow = node.info().out_shape.dims[2];
     const Tensor y = node.forward({x});
     const auto expected = naive_conv(k, x, node.params[0], &node.params[1], oh, ow);
     for (size_t i = 0; i < expected.size(); ++i) REQUIRE(y[i] == Approx(expected[i]).margin(1e-3));
-    const Tensor dy = random_tensor(y.shape, batch, -1, 1, 16);
-    const Grads g = gradients(node, {x}, {true}, dy);
+    const Tensor dy = Tensor::random(y.shape, batch, -1, 1, 16);
+    const Grads g = node.gradients({x}, {true}, dy);
     std::vector<double> dw, dx;
     naive_backward(k, x, node.params[0], dy, oh, ow, dw, dx);
     for (size_t i = 0; i < dw.size(); ++i) REQUIRE(g.params[0][i] == Approx(dw[i]).margin(2e-3));
@@ -218,19 +226,20 @@ TEST_CASE("Conv2D training and evaluation forwards agree, and backward after eit
   // Training keeps the column matrices for backward; evaluation does not. Both must give the
   // same output, and a backward after an evaluation forward must not use stale columns.
   const ConvCase k = kCases[3];
-  Node node("Conv2D", {{k.c, k.h, k.w}}, conv_attrs(k), 4);
-  node.params[0] = random_tensor(node.params[0].shape, 0, -1, 1, 17);
-  const Tensor x = random_tensor({k.c, k.h, k.w}, 4, -1, 1, 18);
-  const Tensor other = random_tensor({k.c, k.h, k.w}, 4, -1, 1, 19);
-  const Tensor dy = random_tensor(node.make_output(4).shape, 4, -1, 1, 20);
+  Node node = conv(k, 4);
+  node.params[0] = Tensor::random(node.params[0].shape, 0, -1, 1, 17);
+  const Tensor x = Tensor::random({k.c, k.h, k.w}, 4, -1, 1, 18);
+  const Tensor other = Tensor::random({k.c, k.h, k.w}, 4, -1, 1, 19);
+  const Tensor dy = Tensor::random(output_of(node, 4).shape, 4, -1, 1, 20);
   node.training = true;
   const Tensor trained = node.forward({x});
-  const Grads reference = gradients(node, {x}, {true}, dy);
+  const Grads reference = node.gradients({x}, {true}, dy);
   node.forward({other});  // keeps the columns of other inputs...
   node.training = false;
   CHECK(node.forward({x}).values == trained.values);  // ...which evaluation must forget
   std::vector<Tensor> in_grads{Tensor::zeros(x.shape, 4)};
-  std::vector<Tensor> param_grads = node.zero_param_grads();
+  std::vector<Tensor> param_grads;
+  for (const Tensor& p : node.params) param_grads.push_back(Tensor::zeros(p.shape, 0));
   node.backward({x}, trained, dy, in_grads, param_grads);
   CHECK(param_grads[0].values == reference.params[0].values);
   CHECK(in_grads[0].values == reference.inputs[0].values);
@@ -240,34 +249,35 @@ TEST_CASE("ops give the same numbers however the host splits their loops", "[con
   struct Case {
     const char* op;
     Shape in;
-    std::vector<gf_attr_value> attrs;
+    std::vector<Attr> attrs;
   };
   const ConvCase k = kCases[1];
   const std::vector<Case> cases = {
       {"Conv2D", {k.c, k.h, k.w}, conv_attrs(k)},
-      {"MaxPool2D", {3, 6, 6}, {ints_attr("kernel", {2})}},
-      {"AvgPool2D", {3, 6, 6}, {ints_attr("kernel", {3}), ints_attr("padding", {1})}},
+      {"MaxPool2D", {3, 6, 6}, {{"kernel", {2}}}},
+      {"AvgPool2D", {3, 6, 6}, {{"kernel", {3}}, {"padding", {1}}}},
       {"BatchNorm", {40, 2, 2}, {}},
       {"Dropout", {1000}, {}},
   };
   for (const Case& c : cases) {
     INFO(c.op);
     const int64_t batch = 19;
-    const Tensor x = random_tensor(c.in, batch, -1, 1, 21);
+    const Tensor x = Tensor::random(c.in, batch, -1, 1, 21);
     std::vector<float> outputs, grads;
-    for (int64_t split : {0, 1, 17, 64, 100}) {
-      INFO("split " << split);
-      Node node(c.op, {c.in}, c.attrs, batch);
+    // No host (one thread), then one chunk, then chunks of max(grain, chunk) indices, last first.
+    for (int64_t chunk : {-1, 0, 1, 17, 64, 100}) {
+      INFO("chunk " << chunk);
+      const SplitHost host(4, chunk);
+      Node node(builtin(c.op), {c.in}, c.attrs, {batch});
       for (size_t p = 0; p < node.params.size(); ++p)
-        node.params[p] = random_tensor(node.params[p].shape, 0, 0.5f, 1.5f, 22);
-      node.training = true;
+        node.params[p] = Tensor::random(node.params[p].shape, 0, 0.5, 1.5, 22);
       node.seed = 5;
-      node.split = split;
+      node.host = chunk < 0 ? nullptr : host.get();
       const Tensor y = node.forward({x});
-      const Grads g = gradients(node, {x}, {true}, random_tensor(y.shape, batch, -1, 1, 23));
+      const Grads g = node.gradients({x}, {true}, Tensor::random(y.shape, batch, -1, 1, 23));
       std::vector<float> all = g.inputs[0].values;
       for (const Tensor& p : g.params) all.insert(all.end(), p.values.begin(), p.values.end());
-      if (split == 0) {
+      if (chunk < 0) {
         outputs = y.values;
         grads = all;
         continue;

@@ -1,8 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "ops/op_harness.hpp"
+#include "ops/builtin_ops.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <numeric>
 #include <random>
 
@@ -21,9 +22,10 @@ Tensor spaced_tensor(const Shape& shape, int64_t batch, uint32_t seed) {
   return t;
 }
 
-std::vector<gf_attr_value> window(std::vector<int64_t> kernel, std::vector<int64_t> stride,
-                                  std::vector<int64_t> padding) {
-  return {ints_attr("kernel", kernel), ints_attr("stride", stride), ints_attr("padding", padding)};
+using Ints = std::initializer_list<int64_t>;
+
+std::vector<Attr> window(Ints kernel, Ints stride, Ints padding) {
+  return {{"kernel", kernel}, {"stride", stride}, {"padding", padding}};
 }
 
 }  // namespace
@@ -31,13 +33,13 @@ std::vector<gf_attr_value> window(std::vector<int64_t> kernel, std::vector<int64
 TEST_CASE("pools infer [C, H', W'] with the stride defaulting to the kernel", "[pool]") {
   for (const char* op : {"MaxPool2D", "AvgPool2D"}) {
     INFO(op);
-    Node node(op, {{6, 28, 28}}, {ints_attr("kernel", {2})});
+    Node node(builtin(op), {{6, 28, 28}}, {{"kernel", {2}}});
     REQUIRE(node.info().out_shape.rank == 3);
     CHECK(node.info().out_shape.dims[0] == 6);
     CHECK(node.info().out_shape.dims[1] == 14);
     CHECK(node.info().out_shape.dims[2] == 14);
     CHECK(node.info().n_params == 0);
-    Node odd(op, {{2, 7, 9}}, window({3, 2}, {2, 3}, {1, 1}));
+    Node odd(builtin(op), {{2, 7, 9}}, window({3, 2}, {2, 3}, {1, 1}));
     CHECK(odd.info().out_shape.dims[1] == 4);  // (7 + 2 - 3) / 2 + 1
     CHECK(odd.info().out_shape.dims[2] == 4);  // (9 + 2 - 2) / 3 + 1
   }
@@ -46,20 +48,20 @@ TEST_CASE("pools infer [C, H', W'] with the stride defaulting to the kernel", "[
 TEST_CASE("pools reject bad shapes and padding beyond half the kernel", "[pool]") {
   for (const char* op : {"MaxPool2D", "AvgPool2D"}) {
     INFO(op);
-    CreateResult r = try_create(op, {{16, 16}}, {ints_attr("kernel", {2})});
-    CHECK(r.rc == GF_FAIL);
+    CreateResult r = try_create(builtin(op), {{16, 16}}, {{"kernel", {2}}});
+    CHECK_FALSE(r.ok);
     CHECK_THAT(r.message, Catch::Contains("[16, 16]") && Catch::Contains("[C, H, W]"));
-    r = try_create(op, {{1, 4, 4}}, window({2}, {2}, {2}));
-    CHECK(r.rc == GF_FAIL);
+    r = try_create(builtin(op), {{1, 4, 4}}, window({2}, {2}, {2}));
+    CHECK_FALSE(r.ok);
     CHECK_THAT(r.message, Catch::Contains("half"));
-    r = try_create(op, {{1, 4, 4}}, {ints_attr("kernel", {5})});
-    CHECK(r.rc == GF_FAIL);
+    r = try_create(builtin(op), {{1, 4, 4}}, {{"kernel", {5}}});
+    CHECK_FALSE(r.ok);
     CHECK_THAT(r.message, Catch::Contains("[5, 5]") && Catch::Contains("[4, 4]"));
   }
 }
 
 TEST_CASE("MaxPool2D forward on a hand-computed case", "[pool]") {
-  Node node("MaxPool2D", {{1, 3, 4}}, window({2}, {1, 2}, {0}));
+  Node node(builtin("MaxPool2D"), {{1, 3, 4}}, window({2}, {1, 2}, {0}));
   const Tensor x = Tensor::of({1, 3, 4}, 1,
                               {1, 5, 2, 0,  //
                                3, 4, 8, 7,  //
@@ -68,52 +70,53 @@ TEST_CASE("MaxPool2D forward on a hand-computed case", "[pool]") {
 }
 
 TEST_CASE("MaxPool2D padding never wins, even over negative values", "[pool]") {
-  Node node("MaxPool2D", {{1, 2, 2}}, window({2}, {1}, {1}));
+  Node node(builtin("MaxPool2D"), {{1, 2, 2}}, window({2}, {1}, {1}));
   const Tensor x = Tensor::of({1, 2, 2}, 1, {-1, -2, -3, -4});
   CHECK(node.forward({x}).values == std::vector<float>{-1, -1, -2, -1, -1, -2, -3, -3, -4});
 }
 
 TEST_CASE("MaxPool2D sends each gradient to the first maximum of its window", "[pool]") {
-  Node node("MaxPool2D", {{1, 2, 4}}, window({2}, {1, 2}, {0}));
+  Node node(builtin("MaxPool2D"), {{1, 2, 4}}, window({2}, {1, 2}, {0}));
   const Tensor x = Tensor::of({1, 2, 4}, 1, {7, 1, 2, 2, 7, 0, 2, 2});
-  const Grads g = gradients(node, {x}, {true}, Tensor::of({1, 1, 2}, 1, {10, 20}));
+  const Grads g = node.gradients({x}, {true}, Tensor::of({1, 1, 2}, 1, {10, 20}));
   CHECK(g.inputs[0].values == std::vector<float>{10, 0, 20, 0, 0, 0, 0, 0});
 }
 
 TEST_CASE("AvgPool2D forward with and without the padding counted", "[pool]") {
   const Tensor x = Tensor::of({1, 2, 2}, 1, {1, 2, 3, 4});
-  Node with("AvgPool2D", {{1, 2, 2}}, window({2}, {2}, {1}));
+  Node with(builtin("AvgPool2D"), {{1, 2, 2}}, window({2}, {2}, {1}));
   CHECK(with.forward({x}).values == std::vector<float>{0.25f, 0.5f, 0.75f, 1.0f});
   auto attrs = window({2}, {2}, {1});
-  attrs.push_back(bool_attr("count_include_pad", false));
-  Node without("AvgPool2D", {{1, 2, 2}}, attrs);
+  attrs.push_back({"count_include_pad", false});
+  Node without(builtin("AvgPool2D"), {{1, 2, 2}}, attrs);
   CHECK(without.forward({x}).values == std::vector<float>{1, 2, 3, 4});
-  Node plain("AvgPool2D", {{1, 2, 2}}, {ints_attr("kernel", {2})});
+  Node plain(builtin("AvgPool2D"), {{1, 2, 2}}, {{"kernel", {2}}});
   CHECK(plain.forward({x}).values == std::vector<float>{2.5f});
 }
 
 TEST_CASE("pool gradients match central differences", "[pool][gradcheck]") {
-  const std::vector<std::vector<gf_attr_value>> windows = {
-      window({2}, {2}, {0}), window({3}, {1}, {1}), window({3, 2}, {2, 1}, {1, 0}),
-      window({2}, {3}, {0})};
+  const std::vector<std::vector<Attr>> windows = {window({2}, {2}, {0}), window({3}, {1}, {1}),
+                                                  window({3, 2}, {2, 1}, {1, 0}),
+                                                  window({2}, {3}, {0})};
   for (const char* op : {"MaxPool2D", "AvgPool2D"})
     for (size_t k = 0; k < windows.size(); ++k) {
       INFO(op << " window " << k);
-      Node node(op, {{2, 5, 6}}, windows[k]);
-      check_gradients(node, {spaced_tensor({2, 5, 6}, 3, static_cast<uint32_t>(k))}, {true});
-      check_backward_adds(node, {spaced_tensor({2, 5, 6}, 3, 40)}, {true});
+      Node node(builtin(op), {{2, 5, 6}}, windows[k]);
+      CHECK_REPORT(
+          check_gradients(node, {spaced_tensor({2, 5, 6}, 3, static_cast<uint32_t>(k))}, {true}));
+      CHECK_REPORT(check_backward_adds(node, {spaced_tensor({2, 5, 6}, 3, 40)}, {true}));
     }
 }
 
 TEST_CASE("GlobalAvgPool averages each channel", "[pool]") {
-  Node node("GlobalAvgPool", {{2, 2, 2}});
+  Node node(builtin("GlobalAvgPool"), {{2, 2, 2}});
   REQUIRE(node.info().out_shape.rank == 1);
   CHECK(node.info().out_shape.dims[0] == 2);
   const Tensor x = Tensor::of({2, 2, 2}, 2,
                               {1, 2, 3, 4, 0, 0, 0, 8,  //
                                -1, -1, -1, -1, 5, 5, 5, 5});
   CHECK(node.forward({x}).values == std::vector<float>{2.5f, 2, -1, 5});
-  check_gradients(node, {random_tensor({2, 2, 2}, 3, -1, 1, 1)}, {true});
-  check_backward_adds(node, {random_tensor({2, 2, 2}, 3, -1, 1, 2)}, {true});
-  CHECK(try_create("GlobalAvgPool", {{5}}).rc == GF_FAIL);
+  CHECK_REPORT(check_gradients(node, {Tensor::random({2, 2, 2}, 3, -1, 1, 1)}, {true}));
+  CHECK_REPORT(check_backward_adds(node, {Tensor::random({2, 2, 2}, 3, -1, 1, 2)}, {true}));
+  CHECK_FALSE(try_create(builtin("GlobalAvgPool"), {{5}}).ok);
 }

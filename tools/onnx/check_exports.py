@@ -83,7 +83,7 @@ def main():
     run(train)
     weights = os.path.join(work, "run", "model.safetensors")
     model = os.path.join(work, "model.onnx")
-    export = subprocess.run([args.runner, "export", args.graph, "--weights", weights, "-o", model],
+    export = subprocess.run([args.runner, "export", args.graph, "--weights", weights, "-o", model, "--force"],
                             capture_output=True, text=True)
     if export.returncode == 2 and "declares no ONNX mapping" in export.stderr:
         # Ops whose ONNX mapping is not written yet (the image ops, for now): a visible skip.
