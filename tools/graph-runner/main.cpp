@@ -21,19 +21,11 @@ int main(int argc, char** argv) {
   app.add_option("--plugin", common.plugins, "Extra op plugin library or folder (repeatable)");
 
   gradflow::cli::Action run;
-  gradflow::cli::add_train(app, common, run);
-  gradflow::cli::add_eval(app, common, run);
-  gradflow::cli::add_predict(app, common, run);
-  gradflow::cli::add_check(app, common, run);
-  gradflow::cli::add_dot(app, common, run);
-  gradflow::cli::add_ops(app, common, run);
-  gradflow::cli::add_data(app, common, run);
-  gradflow::cli::add_bench(app, common, run);
-  gradflow::cli::add_explain(app, common, run);
-  gradflow::cli::add_report(app, common, run);
-  gradflow::cli::add_sweep(app, common, run);
-  gradflow::cli::add_export(app, common, run);
-  gradflow::cli::add_import(app, common, run);
+  using namespace gradflow::cli;
+  for (AddCommand* add :
+       {&add_train, &add_eval, &add_predict, &add_check, &add_dot, &add_ops, &add_data, &add_bench,
+        &add_explain, &add_report, &add_sweep, &add_export, &add_import})
+    add(app, common, run);
 
   try {
     app.parse(argc, argv);

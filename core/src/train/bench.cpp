@@ -166,50 +166,65 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   return r;
 }
 
+namespace {
+
+// One record for both outputs, so the JSON and the key-value lines cannot drift apart.
+nlohmann::ordered_json bench_record(const BenchReport& r) {
+  nlohmann::ordered_json j;
+  j["tool"] = "gradflow";
+  j["graph"] = r.graph;
+  j["dataset"] = r.dataset;
+  j["train_samples"] = r.train_samples;
+  j["batch"] = r.batch;
+  j["steps_per_epoch"] = r.steps_per_epoch;
+  j["round_steps"] = r.round_steps;
+  j["threads"] = r.threads;
+  j["epochs"] = r.epochs;
+  j["warmup"] = r.warmup;
+  j["epoch_s"] = r.epoch_median;
+  j["step_us"] = r.step_median * 1e6;
+  j["samples_per_s"] = r.samples_per_second;
+  j["gflop_per_epoch"] = r.flops_per_epoch / 1e9;
+  j["gflops"] = r.gflops;
+  j["eval_s"] = r.eval_seconds;
+  j["train_accuracy"] = r.train_accuracy;
+  j["test_accuracy"] = r.test_accuracy;
+  j["test_loss"] = r.final_loss;
+  j["peak_rss_kib"] = r.peak_rss_kib;
+  j["epoch_s_all"] = r.epoch_seconds;
+  if (!r.breakdown.empty()) {
+    nlohmann::ordered_json parts;
+    for (const auto& [name, us] : r.breakdown) parts[name] = us;
+    j["breakdown_us"] = parts;
+  }
+  return j;
+}
+
+// Numbers at full precision (the shortest text that reads back the same), lists comma-joined.
+std::string plain_text(const nlohmann::ordered_json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (!v.is_array()) return v.dump();
+  std::string joined;
+  for (const auto& item : v) joined += (joined.empty() ? "" : ",") + item.dump();
+  return joined;
+}
+
+}  // namespace
+
 void print_bench(const BenchReport& r, std::ostream& out, bool json) {
+  const nlohmann::ordered_json record = bench_record(r);
   if (json) {
-    nlohmann::ordered_json j;
-    j["tool"] = "gradflow";
-    j["graph"] = r.graph;
-    j["dataset"] = r.dataset;
-    j["train_samples"] = r.train_samples;
-    j["batch"] = r.batch;
-    j["steps_per_epoch"] = r.steps_per_epoch;
-    j["round_steps"] = r.round_steps;
-    j["threads"] = r.threads;
-    j["epochs"] = r.epochs;
-    j["warmup"] = r.warmup;
-    j["epoch_s"] = r.epoch_median;
-    j["step_us"] = r.step_median * 1e6;
-    j["samples_per_s"] = r.samples_per_second;
-    j["gflop_per_epoch"] = r.flops_per_epoch / 1e9;
-    j["gflops"] = r.gflops;
-    j["eval_s"] = r.eval_seconds;
-    j["train_accuracy"] = r.train_accuracy;
-    j["test_accuracy"] = r.test_accuracy;
-    j["test_loss"] = r.final_loss;
-    j["peak_rss_kib"] = r.peak_rss_kib;
-    j["epoch_s_all"] = r.epoch_seconds;
-    if (!r.breakdown.empty()) {
-      nlohmann::ordered_json parts;
-      for (const auto& [name, us] : r.breakdown) parts[name] = us;
-      j["breakdown_us"] = parts;
-    }
-    out << j.dump() << '\n';
+    out << record.dump() << '\n';
     return;
   }
-  std::string all;
-  for (double s : r.epoch_seconds) all += fmt::format("{}{:.6f}", all.empty() ? "" : ",", s);
-  out << fmt::format(
-      "graph {}\ndataset {}\ntrain_samples {}\nbatch {}\nsteps_per_epoch {}\nround_steps {}\n"
-      "threads {}\nepochs {}\nwarmup {}\nepoch_s {:.6f}\nstep_us {:.3f}\nsamples_per_s {:.1f}\n"
-      "gflop_per_epoch {:.4f}\ngflops {:.3f}\neval_s {:.6f}\ntrain_accuracy {:.4f}\n"
-      "test_accuracy {:.4f}\ntest_loss {:.6f}\npeak_rss_kib {}\nepoch_s_all {}\n",
-      r.graph, r.dataset, r.train_samples, r.batch, r.steps_per_epoch, r.round_steps, r.threads,
-      r.epochs, r.warmup, r.epoch_median, r.step_median * 1e6, r.samples_per_second,
-      r.flops_per_epoch / 1e9, r.gflops, r.eval_seconds, r.train_accuracy, r.test_accuracy,
-      r.final_loss, r.peak_rss_kib, all);
-  for (const auto& [name, us] : r.breakdown) out << fmt::format("us.{} {:.3f}\n", name, us);
+  for (const auto& [key, value] : record.items()) {
+    if (key == "tool") continue;
+    if (key != "breakdown_us") {
+      out << key << ' ' << plain_text(value) << '\n';
+      continue;
+    }
+    for (const auto& [name, us] : value.items()) out << "us." << name << ' ' << us.dump() << '\n';
+  }
 }
 
 }  // namespace gradflow
