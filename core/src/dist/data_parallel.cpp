@@ -1,0 +1,112 @@
+#include <gradflow/atomic_file.hpp>
+#include <gradflow/data_parallel.hpp>
+#include <gradflow/diagnostics.hpp>
+
+#include <algorithm>
+#include <new>
+
+namespace gradflow {
+
+Shard shard_of(int64_t total, int rank, int size) {
+  const int64_t base = total / size, extra = total % size;
+  return {rank * base + std::min<int64_t>(rank, extra), base + (rank < extra ? 1 : 0)};
+}
+
+LocalFailure describe_current_exception() {
+  try {
+    throw;
+  } catch (const InputError& e) {
+    std::string text;
+    for (const auto& d : e.diagnostics()) text += (text.empty() ? "" : "\n") + d.format();
+    return {text.empty() ? "error" : text, 2};
+  } catch (const std::bad_alloc&) {
+    return {"out of memory", 1};
+  } catch (const std::exception& e) {
+    return {std::string("internal error: ") + e.what(), 1};
+  } catch (...) {
+    return {"internal error: unknown exception", 1};
+  }
+}
+
+void agree(Communicator& comm, const LocalFailure& mine) {
+  std::string text = comm.agree_on_failure(mine.text);
+  if (text.empty()) return;
+  // agree_on_failure() names the lowest failing rank; that rank's status goes with its text.
+  std::vector<double> statuses(static_cast<size_t>(comm.size()), 0.0);
+  statuses[comm.rank()] = mine.failed() ? mine.status : 0;
+  comm.sum(statuses.data(), comm.size());
+  auto first = std::find_if(statuses.begin(), statuses.end(), [](double s) { return s != 0; });
+  throw RankFailure(text, first == statuses.end() ? 1 : static_cast<int>(*first));
+}
+
+void collectively(Communicator& comm, const std::function<void()>& work) {
+  if (comm.size() == 1) return work();
+  LocalFailure mine;
+  try {
+    work();
+  } catch (const RankFailure&) {
+    throw;  // thrown by every process at once: already agreed
+  } catch (...) {
+    mine = describe_current_exception();
+  }
+  agree(comm, mine);
+}
+
+void broadcast_model(Communicator& comm, Model& model) {
+  for (const auto& t : model.file_tensors()) comm.broadcast(t.value->data(), t.value->size());
+}
+
+std::string broadcast_file(Communicator& comm, const std::string& path) {
+  std::string bytes;
+  collectively(comm, [&] {
+    if (comm.is_root()) bytes = read_file(path);
+  });
+  comm.broadcast(bytes);
+  return bytes;
+}
+
+GradientExchange::GradientExchange(Communicator& comm, const std::vector<Parameter>& params)
+    : comm_(comm) {
+  for (const auto& p : params) gradients_ += p.grad.size();
+  flat_.assign(static_cast<size_t>(gradients_) + 2, 0.0f);
+}
+
+bool GradientExchange::exchange(std::vector<Parameter>& params, const Contribution& mine) {
+  float* slot = flat_.data();
+  for (const auto& p : params) {
+    const float* g = p.grad.data();
+    const int64_t n = p.grad.size();
+    if (mine.has_gradients)
+      for (int64_t i = 0; i < n; ++i) slot[i] = g[i] * mine.share;
+    else
+      std::fill(slot, slot + n, 0.0f);
+    slot += n;
+  }
+  float& failed = flat_[gradients_];
+  float& interrupted = flat_[gradients_ + 1];
+  failed = mine.failure.failed() ? 1.0f : 0.0f;
+  interrupted = mine.interrupted ? 1.0f : 0.0f;
+  comm_.sum(flat_.data(), static_cast<int64_t>(flat_.size()));
+  if (failed > 0) agree(comm_, mine.failure);
+  slot = flat_.data();
+  for (auto& p : params) {
+    std::copy(slot, slot + p.grad.size(), p.grad.data());
+    p.grad_cleared = false;
+    slot += p.grad.size();
+  }
+  return interrupted > 0;
+}
+
+Evaluation evaluate_sharded(Communicator& comm, Model& model, const std::vector<Binding>& bindings,
+                            const Split& split, int64_t classes) {
+  const Shard shard = shard_of(split.size, comm.rank(), comm.size());
+  EvaluationSums mine;
+  collectively(comm, [&] {
+    mine = evaluate_rows(model, bindings, split, classes, shard.begin, shard.count);
+  });
+  double sums[2] = {mine.loss, static_cast<double>(mine.correct)};
+  comm.sum(sums, 2);
+  return finish_evaluation(model, {sums[0], static_cast<int64_t>(sums[1])}, split.size);
+}
+
+}  // namespace gradflow
