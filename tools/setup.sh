@@ -61,8 +61,10 @@ as_root() {
 }
 
 # --- Debian packages -------------------------------------------------------------------------
+# Open MPI (libopenmpi-dev, openmpi-bin) builds data-parallel training; CMake skips it if absent.
 packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev libopenblas-dev
-  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz)
+  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz
+  libopenmpi-dev openmpi-bin)
 # With the data sets comes scikit-learn, so tools/compare can run SVC on the same points.
 if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist python3-sklearn); fi
 
