@@ -16,8 +16,8 @@ std::unique_ptr<Communicator> open_communicator(int& /*argc*/, char**& /*argv*/)
   std::fprintf(stderr,
                "gradflow: warning: started by an MPI launcher as %d processes, but this "
                "graph-runner was built without MPI (install libopenmpi-dev and rebuild): "
-               "process 0 runs alone, the other %d exit\n",
-               launch.size, launch.size - 1);
+               "process 0 runs alone and the others exit\n",
+               launch.size);
   return solo_communicator();
 }
 
