@@ -1,6 +1,7 @@
 #include "commands.hpp"
 #include "session.hpp"
 
+#include <gradflow/data_parallel.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <unistd.h>
@@ -23,9 +24,17 @@ struct TrainArgs {
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
-  GraphSpec spec = load_graph_file(a.graph);
+  // Under mpirun every process reads the graph, its plugins and its data; a failure in any of
+  // them is reported once, by rank 0, and ends them all (see data_parallel.hpp).
+  Communicator& comm = *common.comm;
+  GraphSpec spec;
   OpRegistry registry;
-  load_plugins(registry, common.plugins, &spec);
+  Dataset data;
+  collectively(comm, [&] {
+    spec = load_graph_file(a.graph);
+    load_plugins(registry, common.plugins, &spec);
+    data = load_graph_data(spec, "train");
+  });
   TrainOptions options;
   options.epochs = a.epochs;
   options.batch_size = parse_batch_size(a.batch_size);
@@ -34,9 +43,9 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
-  options.progress = ::isatty(STDERR_FILENO) != 0;
-  TrainReport report =
-      train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
+  options.progress = comm.is_root() && ::isatty(STDERR_FILENO) != 0;
+  options.comm = &comm;
+  TrainReport report = train(spec, registry, std::move(data), options, std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 
@@ -56,8 +65,10 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
-  cmd->callback(
-      [args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
+  cmd->callback([args, &common, &run] {
+    common.distributed = true;  // `mpirun -np K graph-runner train`: data parallelism
+    run = [args, &common] { return run_train(*args, common); };
+  });
 }
 
 }  // namespace gradflow::cli

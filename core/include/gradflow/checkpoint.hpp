@@ -24,5 +24,8 @@ void save_checkpoint(const std::string& path, const Model& model, const Optimize
 // Loads parameters (and optimizer state if `optimizer` is given) into an allocated model.
 // Every missing, extra or mis-shaped tensor is an InputError naming the file.
 TrainingPosition load_checkpoint(const std::string& path, Model& model, Optimizer* optimizer);
+// The same from the file's contents (read by another process), `source` naming it in errors.
+TrainingPosition load_checkpoint_data(const std::string& bytes, const std::string& source,
+                                      Model& model, Optimizer* optimizer);
 
 }  // namespace gradflow

@@ -12,6 +12,7 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/communicator.hpp>
 #include <gradflow/model.hpp>
+#include <gradflow/optimizer.hpp>
 
 #include <cstdint>
 #include <exception>
@@ -85,6 +86,35 @@ class GradientExchange {
   Communicator& comm_;
   std::vector<float> flat_;  // every gradient, then kFailed and kInterrupted
   int64_t gradients_ = 0;
+};
+
+// A training step of one process of a data-parallel run: forward and backward on its shard of
+// the global batch, the exchange, the optimizer's update (the same on every process).
+class DataParallelStep {
+ public:
+  // Throws if this shard's loss (mean over `rows` samples) cannot be trained on; it runs before
+  // the exchange, so that its exception reaches every process.
+  using LossCheck = std::function<void(double loss, int64_t rows)>;
+  DataParallelStep(Communicator& comm, Model& model, Optimizer& optimizer, LossCheck check_loss);
+
+  // The step on the global batch order[0, count) of `split`. Returns true, having updated
+  // nothing, if any process was interrupted. Allocates nothing unless a process failed.
+  bool run(const std::vector<Binding>& bindings, const Split& split, int64_t classes,
+           const int64_t* order, int64_t count, bool interrupted);
+
+  // Time spent in the exchange and in whole steps, for the summary line.
+  double exchange_seconds() const { return exchange_seconds_; }
+  double step_seconds() const { return step_seconds_; }
+  int64_t steps() const { return steps_; }
+
+ private:
+  Communicator& comm_;
+  Model& model_;
+  Optimizer& optimizer_;
+  LossCheck check_loss_;
+  GradientExchange exchange_;
+  double exchange_seconds_ = 0, step_seconds_ = 0;
+  int64_t steps_ = 0;
 };
 
 // Loss and accuracy of a split evaluated in shards, one per process, summed: the same numbers

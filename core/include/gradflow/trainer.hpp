@@ -4,12 +4,13 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
-#include <gradflow/samples.hpp>
+#include <gradflow/communicator.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/plots.hpp>
 #include <gradflow/registry.hpp>
+#include <gradflow/samples.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,8 @@ struct TrainOptions {
   std::string resume;   // checkpoint to continue from
   int threads = 1;
   bool progress = false;  // draw a progress bar on stderr
+  // The processes the run is spread over (data parallelism); null: this process alone.
+  Communicator* comm = nullptr;
 };
 
 struct TrainReport {

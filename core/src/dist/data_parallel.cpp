@@ -3,6 +3,7 @@
 #include <gradflow/diagnostics.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <new>
 
 namespace gradflow {
@@ -95,6 +96,45 @@ bool GradientExchange::exchange(std::vector<Parameter>& params, const Contributi
     slot += p.grad.size();
   }
   return interrupted > 0;
+}
+
+DataParallelStep::DataParallelStep(Communicator& comm, Model& model, Optimizer& optimizer,
+                                   LossCheck check_loss)
+    : comm_(comm),
+      model_(model),
+      optimizer_(optimizer),
+      check_loss_(std::move(check_loss)),
+      exchange_(comm, model.parameters()) {}
+
+bool DataParallelStep::run(const std::vector<Binding>& bindings, const Split& split,
+                           int64_t classes, const int64_t* order, int64_t count, bool interrupted) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Shard shard = shard_of(count, comm_.rank(), comm_.size());
+  GradientExchange::Contribution mine;
+  mine.interrupted = interrupted;
+  // Each process's gradient is the mean over its shard; times its share b_r / B, the sum over
+  // processes is the mean over the whole batch, as one process would have computed it.
+  mine.share = static_cast<float>(static_cast<double>(shard.count) / static_cast<double>(count));
+  try {
+    if (shard.count > 0 && !interrupted) {
+      load_batch(model_, bindings, split, classes, order + shard.begin, shard.count);
+      model_.forward(shard.count, {true, optimizer_.steps()});
+      check_loss_(model_.loss(), shard.count);
+      model_.backward(shard.count);
+      mine.has_gradients = true;
+    }
+  } catch (...) {
+    mine.failure = describe_current_exception();
+    mine.has_gradients = false;
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  const bool stop = exchange_.exchange(model_.parameters(), mine);
+  const auto t2 = std::chrono::steady_clock::now();
+  if (!stop) optimizer_.step(model_.parameters());
+  exchange_seconds_ += std::chrono::duration<double>(t2 - t1).count();
+  step_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++steps_;
+  return stop;
 }
 
 Evaluation evaluate_sharded(Communicator& comm, Model& model, const std::vector<Binding>& bindings,

@@ -28,8 +28,13 @@ void save_checkpoint(const std::string& path, const Model& model, const Optimize
 }
 
 TrainingPosition load_checkpoint(const std::string& path, Model& model, Optimizer* optimizer) {
+  return load_checkpoint_data(read_file(path), path, model, optimizer);
+}
+
+TrainingPosition load_checkpoint_data(const std::string& bytes, const std::string& path,
+                                      Model& model, Optimizer* optimizer) {
   Metadata meta;
-  std::vector<NamedTensor> tensors = decode_safetensors(read_file(path), path, &meta);
+  std::vector<NamedTensor> tensors = decode_safetensors(bytes, path, &meta);
   DiagnosticList diags;
   for (const auto& p : model.file_tensors()) {
     auto it = std::find_if(tensors.begin(), tensors.end(),

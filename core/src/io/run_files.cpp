@@ -101,11 +101,12 @@ void RunFiles::save_checkpoint(const Model& model, const Optimizer* optimizer,
                             {{"metrics", metrics_csv(history)}});
 }
 
-std::vector<EpochMetrics> RunFiles::read_history_from_checkpoint(const std::string& path) const {
+std::vector<EpochMetrics> history_in_checkpoint(const std::string& bytes,
+                                                const std::string& source) {
   Metadata meta;
-  decode_safetensors(read_file(path), path, &meta);
+  decode_safetensors(bytes, source, &meta);
   auto it = meta.find("metrics");
-  return it == meta.end() ? std::vector<EpochMetrics>{} : parse_metrics_csv(it->second, path);
+  return it == meta.end() ? std::vector<EpochMetrics>{} : parse_metrics_csv(it->second, source);
 }
 
 void RunFiles::write_decision(Model& model, const std::vector<Binding>& bindings,

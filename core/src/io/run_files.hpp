@@ -25,8 +25,6 @@ class RunFiles {
   void save_checkpoint(const Model& model, const Optimizer* optimizer,
                        const TrainingPosition& position,
                        const std::vector<EpochMetrics>& history) const;
-  // The metrics a checkpoint carries, so a resumed run continues its metrics.csv.
-  std::vector<EpochMetrics> read_history_from_checkpoint(const std::string& path) const;
 
  private:
   void remove_orphaned_temporaries() const;
@@ -35,6 +33,9 @@ class RunFiles {
 };
 
 std::string metrics_csv(const std::vector<EpochMetrics>& history);
+// The metrics a checkpoint's contents carry, so a resumed run continues its metrics.csv.
+std::vector<EpochMetrics> history_in_checkpoint(const std::string& bytes,
+                                                const std::string& source);
 std::vector<EpochMetrics> parse_metrics_csv(const std::string& text, const std::string& source);
 
 }  // namespace gradflow

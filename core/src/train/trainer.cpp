@@ -1,6 +1,7 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
+#include <gradflow/data_parallel.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/random.hpp>
@@ -17,6 +18,7 @@
 #include <csignal>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 
 namespace gradflow {
 namespace {
@@ -107,15 +109,23 @@ void set_thread_count(int threads) {
 }
 
 TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
-                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
+                  const TrainOptions& options, std::ostream& out_all, std::ostream& log_all) {
   GraphSpec spec = spec_in;
   if (options.epochs) spec.train.epochs = *options.epochs;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   if (options.lr) spec.train.optimizer.lr = *options.lr;
   if (options.seed) spec.train.seed = *options.seed;
   set_thread_count(options.threads);
+  // Data parallelism (see data_parallel.hpp): only rank 0 prints and writes files.
+  auto solo = solo_communicator();
+  Communicator& comm = options.comm ? *options.comm : *solo;
+  std::ostream quiet(nullptr);
+  std::ostream& out = comm.is_root() ? out_all : quiet;
+  std::ostream& log = comm.is_root() ? log_all : quiet;
 
-  TrainingSetup setup = prepare_training(spec, registry, std::move(data), "train");
+  TrainingSetup setup;
+  collectively(comm, [&] { setup = prepare_training(spec, registry, std::move(data), "train"); });
+  broadcast_model(comm, *setup.model);
   const Dataset& samples = setup.data;
   Model* model = setup.model.get();
   const auto& bindings = setup.bindings;
@@ -123,13 +133,21 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   const int64_t n = samples.train.size;
   const int64_t batch = setup.batch;
 
-  RunFiles files(options.out_dir.empty() ? "runs/" + spec.name : options.out_dir);
+  std::optional<RunFiles> files;
   TrainReport report;
-  report.out_dir = files.dir();
+  report.out_dir = options.out_dir.empty() ? "runs/" + spec.name : options.out_dir;
+  const std::string checkpoint_path = report.out_dir + "/checkpoint.safetensors";
+  collectively(comm, [&] {
+    if (comm.is_root()) files.emplace(report.out_dir);
+  });
   TrainingPosition start;
   if (!options.resume.empty()) {
-    start = load_checkpoint(options.resume, *model, optimizer.get());
-    report.history = files.read_history_from_checkpoint(options.resume);
+    // Rank 0 reads the file for everyone: the other machines need not see it.
+    const std::string bytes = broadcast_file(comm, options.resume);
+    collectively(comm, [&] {
+      start = load_checkpoint_data(bytes, options.resume, *model, optimizer.get());
+      report.history = history_in_checkpoint(bytes, options.resume);
+    });
     log << fmt::format("resuming from {} at epoch {}, step {}\n", options.resume, start.epoch + 1,
                        start.step);
   }
@@ -142,45 +160,59 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
       "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n", spec.name,
       samples.name, n, samples.test.size, batch, spec.train.epochs, optimizer->name(),
       optimizer->learning_rate());
+  TrainingPosition now;  // the step being taken, for the message of a non-finite loss
+  auto check_loss = [&](double loss, int64_t count) {
+    if (std::isfinite(loss)) return;
+    bar.clear();
+    int bad = model->first_non_finite_node(count);
+    std::string node = bad >= 0 ? model->nodes()[bad].spec->name : "?";
+    throw NumericFault(SourceLocation{spec.path, 0, 0},
+                       fmt::format("the loss became {} in epoch {}, step {}; the first node "
+                                   "with a non-finite output is '{}'. The last good "
+                                   "checkpoint is {} (try a smaller learning rate)",
+                                   loss, now.epoch, now.step + 1, node, checkpoint_path));
+  };
+  std::optional<DataParallelStep> parallel;
+  if (comm.size() > 1) parallel.emplace(comm, *model, *optimizer, check_loss);
   auto last_save = std::chrono::steady_clock::now();
   for (int64_t epoch = start.epoch + 1; epoch <= spec.train.epochs; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
     epoch_order(spec.train.seed, epoch, order);
     int64_t first_step = epoch == start.epoch + 1 ? start.step : 0;
     for (int64_t step = first_step; step < steps_per_epoch; ++step) {
-      if (g_interrupted.load()) {
+      now = {epoch, step};
+      int64_t begin = step * batch;
+      int64_t count = std::min(batch, n - begin);
+      bool stop = g_interrupted.load();
+      if (parallel) {
+        stop = parallel->run(bindings, samples.train, samples.classes, order.data() + begin, count,
+                             stop);
+      } else if (!stop) {
+        load_batch(*model, bindings, samples.train, samples.classes, order.data() + begin, count);
+        model->forward(count, {true, optimizer->steps()});
+        check_loss(model->loss(), count);
+        model->backward(count);
+        optimizer->step(model->parameters());
+      }
+      if (stop) {
         bar.clear();
-        files.save_checkpoint(*model, optimizer.get(), {epoch - 1, step}, report.history);
+        collectively(comm, [&] {
+          if (files)
+            files->save_checkpoint(*model, optimizer.get(), {epoch - 1, step}, report.history);
+        });
         log << fmt::format(
             "interrupted in epoch {} at step {}: checkpoint saved to {}\n"
             "continue with: graph-runner train {} --resume {}\n",
-            epoch, step, files.checkpoint_path(), spec.path, files.checkpoint_path());
+            epoch, step, checkpoint_path, spec.path, checkpoint_path);
         report.interrupted = true;
         return report;
       }
-      int64_t begin = step * batch;
-      int64_t count = std::min(batch, n - begin);
-      load_batch(*model, bindings, samples.train, samples.classes, order.data() + begin, count);
-      model->forward(count, {true, optimizer->steps()});
-      double loss = model->loss();
-      if (!std::isfinite(loss)) {
-        bar.clear();
-        int bad = model->first_non_finite_node(count);
-        std::string node = bad >= 0 ? model->nodes()[bad].spec->name : "?";
-        throw NumericFault(SourceLocation{spec.path, 0, 0},
-                           fmt::format("the loss became {} in epoch {}, step {}; the first node "
-                                       "with a non-finite output is '{}'. The last good "
-                                       "checkpoint is {} (try a smaller learning rate)",
-                                       loss, epoch, step + 1, node, files.checkpoint_path()));
-      }
-      model->backward(count);
-      optimizer->step(model->parameters());
       bar.update(epoch, step + 1, steps_per_epoch);
     }
     bar.clear();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    Evaluation on_train = evaluate(*model, bindings, samples.train, samples.classes);
-    Evaluation on_test = evaluate(*model, bindings, samples.test, samples.classes);
+    Evaluation on_train = evaluate_sharded(comm, *model, bindings, samples.train, samples.classes);
+    Evaluation on_test = evaluate_sharded(comm, *model, bindings, samples.test, samples.classes);
     EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
                    on_test.loss, on_test.accuracy, seconds};
     report.history.push_back(m);
@@ -190,21 +222,32 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
                percent(m.test_accuracy), seconds)
         << std::flush;
     // Each save is flushed to disk; on tiny data sets that would cost more than the epoch.
-    auto now = std::chrono::steady_clock::now();
-    if (epoch == spec.train.epochs || now - last_save > std::chrono::seconds(5)) {
-      files.save_checkpoint(*model, optimizer.get(), {epoch, 0}, report.history);
-      files.write_metrics(report.history);
-      last_save = now;
-    }
+    auto t = std::chrono::steady_clock::now();
+    collectively(comm, [&] {
+      if (files && (epoch == spec.train.epochs || t - last_save > std::chrono::seconds(5))) {
+        files->save_checkpoint(*model, optimizer.get(), {epoch, 0}, report.history);
+        files->write_metrics(report.history);
+        last_save = t;
+      }
+    });
   }
-  files.write_model(*model);
-  files.write_curves(report.history, spec.name);
-  if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
-    files.write_decision(*model, bindings, samples);
+  collectively(comm, [&] {
+    if (!files) return;
+    files->write_model(*model);
+    files->write_curves(report.history, spec.name);
+    if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
+      files->write_decision(*model, bindings, samples);
+  });
+  if (parallel && parallel->steps() > 0)
+    out << fmt::format(
+        "data parallel over {} processes: the gradient sum took {:.1f} us per step, {:.1f} % of "
+        "the step\n",
+        comm.size(), 1e6 * parallel->exchange_seconds() / static_cast<double>(parallel->steps()),
+        100 * parallel->exchange_seconds() / parallel->step_seconds());
   if (!report.history.empty()) {
     const auto& last = report.history.back();
     out << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
-                       percent(last.train_accuracy), percent(last.test_accuracy), files.dir());
+                       percent(last.train_accuracy), percent(last.test_accuracy), report.out_dir);
   }
   return report;
 }
