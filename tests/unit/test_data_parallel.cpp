@@ -195,3 +195,17 @@ TEST_CASE("evaluation in shards matches evaluation of the whole split") {
     CHECK(got[r].loss == Approx(expected.loss).epsilon(200 * std::ldexp(1.0, -24)));
   }
 }
+
+TEST_CASE("a process whose run differs from rank 0's is named with the first difference") {
+  ThreadGroup group(3);
+  auto seen = outcomes(group.run([](Communicator& comm) {
+    RunFacts facts{{"graph name", "g"}, {"batch size", comm.rank() == 2 ? "5" : "10"}};
+    check_same_run(comm, facts);
+  }));
+  for (const auto& o : seen) {
+    CHECK_THAT(o.text, Catch::StartsWith("rank 2: its batch size is 5 but rank 0's is 10"));
+    CHECK(o.status == 2);
+  }
+  auto fine = group.run([](Communicator& comm) { check_same_run(comm, {{"seed", "0"}}); });
+  for (const auto& e : fine) CHECK_FALSE(e);
+}

@@ -58,6 +58,12 @@ void agree(Communicator& comm, const LocalFailure& mine);
 // through unchanged, so a single-process run reports exactly what it always did.
 void collectively(Communicator& comm, const std::function<void()>& work);
 
+// What every process of a run must agree on (sizes, settings, checksums), as (name, value).
+using RunFacts = std::vector<std::pair<std::string, std::string>>;
+// A collective: a process whose facts differ from the root's fails with the first difference,
+// e.g. "its train samples are 59999 but rank 0's are 60000" (another file on another machine).
+void check_same_run(Communicator& comm, const RunFacts& mine);
+
 // Copies the root's parameters and state tensors to every process.
 void broadcast_model(Communicator& comm, Model& model);
 

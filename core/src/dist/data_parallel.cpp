@@ -2,6 +2,8 @@
 #include <gradflow/data_parallel.hpp>
 #include <gradflow/diagnostics.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <new>
@@ -51,6 +53,28 @@ void collectively(Communicator& comm, const std::function<void()>& work) {
     mine = describe_current_exception();
   }
   agree(comm, mine);
+}
+
+void check_same_run(Communicator& comm, const RunFacts& mine) {
+  std::string root;
+  for (const auto& [name, value] : mine) root += name + '\n' + value + '\n';
+  comm.broadcast(root);
+  LocalFailure failure;
+  size_t at = 0;
+  for (const auto& [name, value] : mine) {
+    size_t name_end = root.find('\n', at), value_end = root.find('\n', name_end + 1);
+    if (name_end == std::string::npos || value_end == std::string::npos) break;
+    std::string theirs = root.substr(name_end + 1, value_end - name_end - 1);
+    if (root.compare(at, name_end - at, name) != 0 || theirs != value) {
+      failure = {fmt::format("its {} is {} but rank 0's is {}: every process must load the same "
+                             "graph and data with the same options",
+                             name, value, theirs),
+                 2};
+      break;
+    }
+    at = value_end + 1;
+  }
+  agree(comm, failure);
 }
 
 void broadcast_model(Communicator& comm, Model& model) {

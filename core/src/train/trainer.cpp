@@ -77,6 +77,27 @@ std::string percent(double accuracy) {
   return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
 }
 
+// What the processes of a data-parallel run must share: a graph file or data file that differs
+// on another machine would otherwise make them take different steps, or silently diverge.
+RunFacts run_facts(const GraphSpec& spec, const TrainingSetup& setup) {
+  int64_t values = 0;
+  for (const auto& p : setup.model->parameters()) values += p.value.size();
+  uint64_t labels = 1469598103934665603ull;  // FNV-1a
+  for (const Split* split : {&setup.data.train, &setup.data.test})
+    for (int32_t label : split->labels)
+      labels = (labels ^ static_cast<uint32_t>(label)) * 1099511628211ull;
+  return {
+      {"graph name", spec.name},
+      {"parameter count", std::to_string(values)},
+      {"number of training samples", std::to_string(setup.data.train.size)},
+      {"number of test samples", std::to_string(setup.data.test.size)},
+      {"checksum of the labels", std::to_string(labels)},
+      {"batch size", std::to_string(setup.batch)},
+      {"number of epochs", std::to_string(spec.train.epochs)},
+      {"seed", std::to_string(spec.train.seed)},
+      {"optimizer", fmt::format("{} lr {}", spec.train.optimizer.name, spec.train.optimizer.lr)}};
+}
+
 }  // namespace
 
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
@@ -125,6 +146,7 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
 
   TrainingSetup setup;
   collectively(comm, [&] { setup = prepare_training(spec, registry, std::move(data), "train"); });
+  if (comm.size() > 1) check_same_run(comm, run_facts(spec, setup));
   broadcast_model(comm, *setup.model);
   const Dataset& samples = setup.data;
   Model* model = setup.model.get();
