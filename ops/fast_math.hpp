@@ -31,15 +31,13 @@ inline float exp_vec(float x) {
   return p * std::bit_cast<float>(bits);
 }
 
-inline float clamp_vec(float x, float lo, float hi) {
-  x = x < lo ? lo : x;
-  return x > hi ? hi : x;
-}
-
 // tanh: an odd polynomial near zero, where 1 - 2 / (e^2|x| + 1) would cancel, and that form
 // elsewhere. Beyond |x| = 9.1 tanh rounds to 1 in float, so the clamp changes nothing.
+// NaN stays NaN: it takes the polynomial arm, and is clamped to 10 before exp_vec, whose
+// float-to-int conversion a NaN would make undefined.
 inline float tanh_vec(float x) {
-  const float a = clamp_vec(x < 0 ? -x : x, 0.0f, 10.0f);
+  float a = x < 0 ? -x : x;
+  a = a <= 10.0f ? a : 10.0f;
   const float z = x * x;
   // Minimax coefficients of tanh(x) / x - 1 in x^2 on |x| < 0.625 (the classic Cephes fit).
   float p = -5.70498872745e-3f;
@@ -51,7 +49,7 @@ inline float tanh_vec(float x) {
   const float e = exp_vec(2.0f * a);
   float far = 1.0f - 2.0f / (e + 1.0f);
   far = x < 0 ? -far : far;
-  return a < 0.625f ? near_zero : far;
+  return (a < 0.625f || x != x) ? near_zero : far;
 }
 
 }  // namespace gradflow::builtin

@@ -6,9 +6,111 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
 
 namespace gradflow::builtin {
 namespace {
+
+// alpha * w as a float32, refusing what would not fit (the conversion would be undefined).
+float scaled(double factor, float value, const char* what) {
+  const double v = factor * static_cast<double>(value);
+  if (!(std::abs(v) <= std::numeric_limits<float>::max()))
+    throw OpError(std::string(what) + " times its factor is not a finite float32");
+  return static_cast<float>(v);
+}
+
+// ONNX keeps a dense layer's matrix as [in, out] (MatMul, Gemm) or [out, in] (Gemm transB=1);
+// Linear's weight is [out, in], scaled here by Gemm's alpha.
+std::vector<float> linear_weight(const OnnxValue& b, bool out_first, double alpha, int64_t* in,
+                                 int64_t* out) {
+  if (!b.float_constant() || b.dims.size() != 2)
+    throw OpError("the weight '" + b.name +
+                  "' must be a float32 initializer of rank 2 (Linear learns it)");
+  *out = out_first ? b.dims[0] : b.dims[1];
+  *in = out_first ? b.dims[1] : b.dims[0];
+  std::vector<float> w(b.floats.size());
+  for (int64_t o = 0; o < *out; ++o)
+    for (int64_t i = 0; i < *in; ++i) {
+      const float v = out_first ? b.floats[o * *in + i] : b.floats[i * *out + o];
+      w[o * *in + i] = scaled(alpha, v, "a weight");
+    }
+  return w;
+}
+
+// A bias of `out` values: ONNX broadcasts [], [1], [out] or [1, out] over the batch.
+std::vector<float> linear_bias(const OnnxValue& c, int64_t out, double beta) {
+  if (!c.float_constant()) throw OpError("the bias '" + c.name + "' must be a float32 initializer");
+  const bool one = c.floats.size() == 1 && c.dims.size() <= 2;
+  const bool row = static_cast<int64_t>(c.floats.size()) == out &&
+                   (c.dims.size() == 1 || (c.dims.size() == 2 && c.dims[0] == 1));
+  if (!one && !row)
+    throw OpError("the bias '" + c.name + "' has shape " + shape_text(c.dims) +
+                  "; a dense layer's bias is [" + std::to_string(out) + "] or [1, " +
+                  std::to_string(out) + "]");
+  std::vector<float> bias(static_cast<size_t>(out));
+  for (int64_t j = 0; j < out; ++j)
+    bias[j] = scaled(beta, c.floats[one ? 0 : static_cast<size_t>(j)], "a bias");
+  return bias;
+}
+
+// Claims the ONNX nodes [0, count) as a Linear node with these tensors.
+void claim_linear(OnnxImport& im, uint32_t count, const OnnxValue& x, int64_t in, int64_t out,
+                  const std::vector<float>& weight, const std::vector<float>* bias) {
+  if (x.shape_known && x.shape != Shape{in})
+    throw OpError("the input '" + x.name + "' has per-sample shape " + shape_text(x.shape) +
+                  " but the weight expects [" + std::to_string(in) + "]");
+  im.claim(count);
+  im.set("out_features", out);
+  im.set("bias", bias != nullptr);
+  im.add_input(0);
+  im.tensor("weight", weight);
+  if (bias) im.tensor("bias", *bias);
+}
+
+// Gemm: Y = alpha A' B' + beta C, A the batch of inputs.
+bool import_gemm(OnnxImport& im) {
+  const OnnxValue a = im.input(0);
+  if (!a.runtime()) return false;
+  if (im.attr_int("transA", 0) != 0)
+    throw OpError(
+        "transA = 1 would put the batch in the columns of A; gradflow's Linear "
+        "reads one sample per row");
+  int64_t in = 0, out = 0;
+  std::vector<float> w = linear_weight(im.input(1), im.attr_int("transB", 0) != 0,
+                                       im.attr_float("alpha", 1.0), &in, &out);
+  const OnnxValue c = im.input(2);
+  const double beta = im.attr_float("beta", 1.0);
+  if (c.absent() || beta == 0.0) {
+    claim_linear(im, 1, a, in, out, w, nullptr);
+  } else {
+    const std::vector<float> bias = linear_bias(c, out, beta);
+    claim_linear(im, 1, a, in, out, w, &bias);
+  }
+  return true;
+}
+
+// MatMul by a constant [in, out], and the Add of a constant bias right after it if there is one.
+bool import_matmul(OnnxImport& im) {
+  const OnnxValue a = im.input(0);
+  const OnnxValue b = im.input(1);
+  if (!a.runtime() || !b.constant() || (a.shape_known && a.shape.size() != 1)) return false;
+  int64_t in = 0, out = 0;
+  std::vector<float> w = linear_weight(b, false, 1.0, &in, &out);
+  if (im.is("Add", 1)) {
+    const OnnxValue l = im.input(0, 1), r = im.input(1, 1);
+    const OnnxValue& c = l.constant() ? l : r;
+    if (c.constant() && (l.runtime() || r.runtime())) {
+      const std::vector<float> bias = linear_bias(c, out, 1.0);
+      claim_linear(im, 2, a, in, out, w, &bias);
+      return true;
+    }
+  }
+  claim_linear(im, 1, a, in, out, w, nullptr);
+  return true;
+}
 
 // Y = X W^T + b over rank-1 samples; owns "weight" [out, in] and optionally "bias" [out].
 class Linear final : public Op {
@@ -48,6 +150,18 @@ class Linear final : public Op {
 
   Linear(int64_t in_features, int64_t out_features, bool has_bias)
       : in_(in_features), out_(out_features), has_bias_(has_bias) {}
+
+  // Gemm with transB = 1 reads the weight as it is stored, [out, in].
+  void onnx_export(OnnxExport& ex) const {
+    std::vector<std::string> in{ex.input(0), ex.tensor("weight")};
+    if (has_bias_) in.push_back(ex.tensor("bias"));
+    ex.add("Gemm", in, {ex.output()}, {{"transB", 1}});
+  }
+  static bool onnx_import(OnnxImport& im) {
+    if (im.is("Gemm")) return import_gemm(im);
+    if (im.is("MatMul")) return import_matmul(im);
+    return false;
+  }
 
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);

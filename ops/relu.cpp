@@ -14,6 +14,9 @@ class ReLU final : public Elementwise<ReLU> {
   float f(float x) const { return x > 0.0f ? x : 0.0f; }
   // The subgradient at 0 is taken as 0, so a unit that is exactly off stays off.
   float df(float x, float /*y*/) const { return x > 0.0f ? 1.0f : 0.0f; }
+
+  void onnx_export(OnnxExport& ex) const { ex.add("Relu", {ex.input(0)}, {ex.output()}); }
+  static bool onnx_import(OnnxImport& im) { return im.take_same("Relu"); }
 };
 
 }  // namespace

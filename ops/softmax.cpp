@@ -34,6 +34,25 @@ class Softmax final : public Op {
 
   explicit Softmax(int64_t last_dim) : last_(last_dim) {}
 
+  void onnx_export(OnnxExport& ex) const {
+    ex.add("Softmax", {ex.input(0)}, {ex.output()}, {{"axis", -1}});
+  }
+
+  // Opset 13 normalises over `axis` (default -1); earlier opsets over every dimension from
+  // `axis` (default 1) on. Both are gradflow's Softmax when that is the last dimension alone.
+  static bool onnx_import(OnnxImport& im) {
+    if (!im.is("Softmax") || !im.input(0).runtime()) return false;
+    const int64_t rank = static_cast<int64_t>(im.input(0).known_shape().size()) + 1;
+    const int64_t axis = im.attr_int("axis", im.opset() >= 13 ? -1 : 1);
+    if (axis != -1 && axis != rank - 1)
+      throw OpError("Softmax over axis " + std::to_string(axis) + " of a rank-" +
+                    std::to_string(rank) +
+                    " tensor: gradflow's Softmax normalises the last dimension only");
+    im.claim(1);
+    im.add_input(0);
+    return true;
+  }
+
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);
     require_same_layout(x, c.out, "Softmax input", "Softmax output");

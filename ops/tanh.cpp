@@ -15,6 +15,9 @@ class Tanh final : public Elementwise<Tanh> {
   float f(float x) const { return tanh_vec(x); }
   // The output already holds tanh(x), so the derivative needs no second tanh.
   float df(float /*x*/, float y) const { return 1.0f - y * y; }
+
+  void onnx_export(OnnxExport& ex) const { ex.add("Tanh", {ex.input(0)}, {ex.output()}); }
+  static bool onnx_import(OnnxImport& im) { return im.take_same("Tanh"); }
 };
 
 }  // namespace

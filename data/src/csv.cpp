@@ -1,4 +1,5 @@
 // CSV tables: a header row, numeric feature columns and one integer label column.
+#include "csv_reader.hpp"
 #include "data_internal.hpp"
 
 #include <gradflow/atomic_file.hpp>
@@ -9,79 +10,20 @@
 #include <charconv>
 #include <cmath>
 #include <iterator>
-#include <set>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
 namespace gradflow {
 namespace {
 
+using data_detail::CsvErrors;
+using data_detail::CsvField;
+using data_detail::CsvRecords;
+
 // Labels become one-hot rows `classes` wide, so a stray huge label would make the trainer
 // allocate rows x label floats; this bound is far above any real class count.
 constexpr int64_t kMaxLabel = 99'999;
-// After this many bad cells we stop: the user has the pattern, and a wrong file of a million
-// rows must not produce a million lines of errors.
-constexpr size_t kMaxErrors = 20;
-
-struct Field {
-  std::string text;
-  int column;  // 1-based byte column where the field starts
-};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Splits one line at commas; double-quoted fields may hold commas and "" for a quote.
-// Returns false (with `error` set) for an unterminated quote.
-bool split_line(std::string_view line, std::vector<Field>& fields, std::string& error,
-                int& error_column) {
-  fields.clear();
-  size_t i = 0;
-  for (;;) {
-    size_t start = i;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    Field f{{}, static_cast<int>(i) + 1};
-    if (i < line.size() && line[i] == '"') {
-      size_t quote = i++;
-      bool closed = false;
-      while (i < line.size()) {
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            f.text += '"';
-            i += 2;
-            continue;
-          }
-          closed = true;
-          ++i;
-          break;
-        }
-        f.text += line[i++];
-      }
-      if (!closed) {
-        error = "unterminated quoted field";
-        error_column = static_cast<int>(quote) + 1;
-        return false;
-      }
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-      if (i < line.size() && line[i] != ',') {
-        error = "unexpected text after a quoted field";
-        error_column = static_cast<int>(i) + 1;
-        return false;
-      }
-    } else {
-      size_t end = line.find(',', start);
-      if (end == std::string_view::npos) end = line.size();
-      f.text = std::string(trim(line.substr(start, end - start)));
-      i = end;
-    }
-    fields.push_back(std::move(f));
-    if (i >= line.size()) return true;
-    ++i;  // the comma
-  }
-}
 
 std::string join(const std::vector<std::string>& names) {
   std::string s;
@@ -92,13 +34,6 @@ std::string join(const std::vector<std::string>& names) {
   return s;
 }
 
-bool parse_float(std::string_view s, float& out) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
 bool parse_label(std::string_view s, int64_t& out) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return false;
@@ -106,136 +41,93 @@ bool parse_label(std::string_view s, int64_t& out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-class Errors {
- public:
-  explicit Errors(std::string name) : name_(std::move(name)) {}
-  void add(int line, int column, std::string message) {
-    if (list_.items().size() >= kMaxErrors) {
-      list_.error({name_, line, 0}, "too many errors; stopping here");
-      list_.throw_if_any();
-    }
-    list_.error({name_, line, column}, std::move(message));
+std::optional<int32_t> read_label(const CsvField& f, int line, CsvErrors& errors) {
+  int64_t label = 0;
+  if (!parse_label(f.text, label) || label < 0) {
+    errors.add(line, f.column,
+               "label " + data_detail::csv_cell_text(f.text) + " is not a non-negative integer");
+    return std::nullopt;
   }
-  void throw_if_any() const { list_.throw_if_any(); }
-  bool empty() const { return list_.empty(); }
+  if (label > kMaxLabel) {
+    errors.add(line, f.column, fmt::format("label {} is too large (at most {})", label, kMaxLabel));
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(label);
+}
 
- private:
-  std::string name_;
-  DiagnosticList list_;
-};
+// The header row of a data set: the label column must be there, and one feature at least.
+size_t read_header(const std::vector<CsvField>& fields, int line, const std::string& label_column,
+                   CsvErrors& errors) {
+  std::vector<std::string> names = data_detail::csv_header_names(fields, line, errors);
+  auto it = std::find(names.begin(), names.end(), label_column);
+  if (it == names.end()) {
+    std::string hint = closest_match(label_column, names);
+    // Clip what we echo: the "header" may be a megabyte-long line of something else.
+    std::string columns = join(names);
+    if (columns.size() > 200) columns = columns.substr(0, 200) + "...";
+    bool data_row = data_detail::classify_csv_row(fields) == data_detail::CsvRowKind::numbers;
+    errors.add(line, 1,
+               "no label column '" + label_column + "' in the header" +
+                   (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                   "; columns: " + columns +
+                   (data_row ? " (this row looks like data: the first row of a CSV "
+                               "data set must name the columns)"
+                             : ""));
+    errors.throw_if_any();
+  }
+  if (names.size() < 2) {
+    errors.add(line, 1, "no feature columns: the header has only the label column");
+    errors.throw_if_any();
+  }
+  errors.throw_if_any();
+  return static_cast<size_t>(it - names.begin());
+}
+
+// One data row into `split`, or nothing if any of its cells is bad (each is reported).
+void read_row(const std::vector<CsvField>& fields, int line, size_t label_index, Split& split,
+              CsvErrors& errors) {
+  bool row_ok = true;
+  int32_t label = 0;
+  size_t row_start = split.x.size();
+  for (size_t c = 0; c < fields.size(); ++c) {
+    if (c == label_index) {
+      auto value = read_label(fields[c], line, errors);
+      row_ok = row_ok && value;
+      label = value.value_or(0);
+    } else {
+      auto value = data_detail::csv_number(fields[c], line, errors);
+      row_ok = row_ok && value;
+      split.x.push_back(value.value_or(0.0f));
+    }
+  }
+  if (!row_ok) {
+    split.x.resize(row_start);
+    return;
+  }
+  split.labels.push_back(label);
+  ++split.size;
+}
 
 }  // namespace
 
 Split parse_csv(const std::string& text, const std::string& name, const std::string& label_column) {
-  std::string_view rest = text;
-  // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column's name.
-  if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);
-  Errors errors(name);
-  std::vector<Field> fields;
-  std::string split_error;
-  int split_column = 0;
-
+  CsvErrors errors(name);
+  CsvRecords records(text, errors);
+  std::vector<CsvField> fields;
   Split split;
-  size_t columns = 0;
-  size_t label_index = 0;
-  bool have_header = false;
-  int line_number = 0;
-  while (!rest.empty()) {
-    size_t newline = rest.find('\n');
-    std::string_view line = rest.substr(0, newline);
-    rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;  // blank lines (often a trailing one) carry no data
-    if (line.find('\0') != std::string_view::npos) {
-      errors.add(line_number, 0, "binary data (a NUL byte) in a CSV file");
-      errors.throw_if_any();
-    }
-    if (!split_line(line, fields, split_error, split_column)) {
-      errors.add(line_number, split_column, split_error);
-      continue;
-    }
-    if (!have_header) {
-      have_header = true;
-      std::set<std::string> seen;
-      std::vector<std::string> names;
-      for (const auto& f : fields) {
-        if (!seen.insert(f.text).second) {
-          errors.add(line_number, f.column, "duplicate column name '" + f.text + "'");
-        }
-        names.push_back(f.text);
-      }
-      auto it = std::find(names.begin(), names.end(), label_column);
-      if (it == names.end()) {
-        std::string hint = closest_match(label_column, names);
-        errors.add(line_number, 1,
-                   "no label column '" + label_column + "' in the header" +
-                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                       "; columns: " + join(names));
-        errors.throw_if_any();
-      }
-      if (names.size() < 2) {
-        errors.add(line_number, 1, "no feature columns: the header has only the label column");
-        errors.throw_if_any();
-      }
-      columns = names.size();
-      label_index = static_cast<size_t>(it - names.begin());
-      split.feature_shape = {static_cast<int64_t>(columns - 1)};
-      errors.throw_if_any();
-      continue;
-    }
-    if (fields.size() != columns) {
-      int column =
-          fields.size() > columns ? fields[columns].column : static_cast<int>(line.size()) + 1;
-      errors.add(line_number, column,
-                 fmt::format("{} fields, but the header has {} columns", fields.size(), columns));
-      continue;
-    }
-    if (split.size >= data_detail::kMaxSamples) {
-      errors.add(line_number, 0,
-                 fmt::format("more than {} rows are not supported", data_detail::kMaxSamples));
-      errors.throw_if_any();
-    }
-    bool row_ok = true;
-    int64_t label = 0;
-    size_t row_start = split.x.size();
-    for (size_t c = 0; c < columns; ++c) {
-      const Field& f = fields[c];
-      if (c == label_index) {
-        if (!parse_label(f.text, label) || label < 0) {
-          errors.add(line_number, f.column, "label '" + f.text + "' is not a non-negative integer");
-          row_ok = false;
-        } else if (label > kMaxLabel) {
-          errors.add(line_number, f.column,
-                     fmt::format("label {} is too large (at most {})", label, kMaxLabel));
-          row_ok = false;
-        }
-        continue;
-      }
-      float value = 0;
-      if (!parse_float(f.text, value)) {
-        errors.add(
-            line_number, f.column,
-            f.text.empty() ? "empty cell: expected a number" : "'" + f.text + "' is not a number");
-        row_ok = false;
-      } else if (!std::isfinite(value)) {
-        errors.add(line_number, f.column, "'" + f.text + "' is not a finite number");
-        row_ok = false;
-      }
-      split.x.push_back(value);
-    }
-    if (!row_ok) {
-      split.x.resize(row_start);
-      continue;
-    }
-    split.labels.push_back(static_cast<int32_t>(label));
-    ++split.size;
-  }
-  if (!have_header) {
+  if (!records.next(fields)) {
     errors.add(0, 0, "file is empty: expected a header row and data rows");
-  } else if (split.size == 0 && errors.empty()) {
-    errors.add(line_number, 0, "no data rows after the header");
+    errors.throw_if_any();
   }
+  size_t label_index = read_header(fields, records.line(), label_column, errors);
+  size_t columns = fields.size();
+  split.feature_shape = {static_cast<int64_t>(columns - 1)};
+  std::string expected = fmt::format("the header has {} columns", columns);
+  while (records.next(fields))
+    if (records.has_width(fields, columns, expected))
+      read_row(fields, records.line(), label_index, split, errors);
+  if (split.size == 0 && errors.empty())
+    errors.add(records.line(), 0, "no data rows after the header");
   errors.throw_if_any();
   return split;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <map>
 
 namespace gradflow {
 namespace {
@@ -57,6 +58,24 @@ std::string non_empty_env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
+// yaml-cpp keeps both copies of a repeated key and a lookup finds only one, so `train:` given
+// twice would silently load one of the files. Graph files are checked when they are parsed;
+// this covers every other caller of load_dataset.
+void refuse_duplicate_keys(const YAML::Node& spec, const std::string& source) {
+  using data_detail::yaml_location;
+  DiagnosticList errors;
+  std::map<std::string, SourceLocation> seen;
+  for (const auto& item : spec) {
+    if (!item.first.IsScalar()) continue;
+    SourceLocation where = yaml_location(source, item.first);
+    if (auto [first, fresh] = seen.emplace(item.first.Scalar(), where); !fresh)
+      errors.error(where, "duplicate key '" + item.first.Scalar() + "' in 'data' (first at line " +
+                              std::to_string(first->second.line) + ", column " +
+                              std::to_string(first->second.column) + ")");
+  }
+  errors.throw_if_any();
+}
+
 }  // namespace
 
 std::string data_cache_dir() {
@@ -94,6 +113,7 @@ Dataset load_dataset(const YAML::Node& spec_in, const std::string& base_dir,
                      "sets: " +
                          join(names));
   }
+  refuse_duplicate_keys(spec, source);
   YAML::Node kind = spec["dataset"];
   if (!kind) {
     throw InputError(yaml_location(source, spec),

@@ -1,5 +1,6 @@
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "kernels.hpp"
 
@@ -110,6 +111,26 @@ void PolyFeatures::backward(const gradflow::BackwardContext& c) {
       }
     }
   }
+}
+
+}  // namespace gradflow_kernels
+
+namespace gradflow_kernels {
+
+void PolyFeatures::onnx_export(gradflow::OnnxExport& ex) const {
+  // Unused factor slots point at the padded column of ones, so every row multiplies `degree`.
+  std::vector<int64_t> index(factors_.size());
+  for (size_t i = 0; i < factors_.size(); ++i) index[i] = factors_[i] < 0 ? in_ : factors_[i];
+  const std::vector<int64_t> pads{0, 0, 0, 1};
+  const std::vector<float> one{1.0f};
+  const std::string padded = ex.temp("padded");
+  const std::string factors = ex.temp("factors");
+  const gradflow::Shape dims{features(), degree_};
+  const std::string indices = ex.constant_ints("indices", dims, index);
+  ex.add("Pad", {ex.input(0), ex.constant_ints("pads", pads), ex.constant("one", {}, one)},
+         {padded});
+  ex.add("Gather", {padded, indices}, {factors}, {{"axis", 1}});
+  ex.add("ReduceProd", {factors}, {ex.output()}, {{"axes", {2}}, {"keepdims", 0}});
 }
 
 }  // namespace gradflow_kernels

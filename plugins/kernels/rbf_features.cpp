@@ -5,6 +5,7 @@
 #include <numbers>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "kernels.hpp"
 
@@ -113,6 +114,22 @@ void RBFFeatures::backward(const gradflow::BackwardContext& c) {
       for (int64_t j = 0; j < in_; ++j) dr[j] += c * w[j];
     }
   }
+}
+
+}  // namespace gradflow_kernels
+
+namespace gradflow_kernels {
+
+void RBFFeatures::onnx_export(gradflow::OnnxExport& ex) const {
+  const std::string w = ex.constant("W", {features_, in_}, w_);
+  const std::string b = ex.constant("b", {features_}, b_);
+  const std::vector<float> scale{static_cast<float>(scale_)};
+  const std::string s = ex.constant("scale", {1}, scale);
+  const std::string phase = ex.temp("phase");
+  const std::string cosine = ex.temp("cos");
+  ex.add("Gemm", {ex.input(0), w, b}, {phase}, {{"transB", 1}});
+  ex.add("Cos", {phase}, {cosine});
+  ex.add("Mul", {cosine, s}, {ex.output()});
 }
 
 }  // namespace gradflow_kernels

@@ -24,6 +24,10 @@ class Sigmoid : public Elementwise<Sigmoid> {
 
   // The output already holds s = sigmoid(x), and ds/dx = s (1 - s).
   float df(float /*x*/, float s) const { return s * (1.0f - s); }
+
+  // ONNX has the same op, so `graph-runner export` and `import` map it one to one.
+  void onnx_export(OnnxExport& ex) const { ex.add("Sigmoid", {ex.input(0)}, {ex.output()}); }
+  static bool onnx_import(OnnxImport& im) { return im.take_same("Sigmoid"); }
 };
 
 }  // namespace

@@ -11,9 +11,11 @@
 #include <gradflow/diagnostics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
+#include <gradflow/onnx_convert.hpp>
 #include <gradflow/registry.hpp>
 #include <gradflow/safetensors.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -88,8 +90,21 @@ inline Outcome idx_entry(const uint8_t* data, size_t size) {
                                                                     : Outcome::rejected;
 }
 
+// The same text as a data set (header and label column required) and as predict's input
+// (header decided by the rule the input's length picks: automatic, yes or no). The outcome is
+// the data set's; the feature reader must only end cleanly and keep its invariants.
 inline Outcome csv_entry(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
+  guarded([&] {
+    const CsvHeader rules[] = {CsvHeader::automatic, CsvHeader::yes, CsvHeader::no};
+    FeatureCsvOptions options;
+    options.header = rules[size % 3];
+    FeatureRows rows = parse_feature_csv(text, "fuzz.csv", options);
+    // What predict relies on: a rectangle of finite numbers.
+    expect(rows.rows > 0 && rows.columns > 0);
+    expect(static_cast<int64_t>(rows.x.size()) == rows.rows * rows.columns);
+    for (float v : rows.x) expect(std::isfinite(v));
+  });
   return guarded([&] {
     Split split = parse_csv(text, "fuzz.csv", "label");
     // What the trainer relies on: sizes agree, labels are class indices.
@@ -115,6 +130,31 @@ inline Outcome safetensors_entry(const uint8_t* data, size_t size) {
       expect(again[i].data.size() == tensors[i].data.size());
     }
   });
+}
+
+// ONNX bytes -> wire check -> protobuf -> import with the built-in ops. What imports must load
+// as a graph with its tensors and export again: every op the import used has an ONNX form.
+inline Outcome onnx_entry(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  ImportedModel imported;
+  const Outcome outcome = guarded(
+      [&] { imported = import_onnx(bytes, "fuzz.onnx", builtin_registry(), ImportOptions{}); });
+  if (outcome == Outcome::rejected) return outcome;
+  try {
+    GraphSpec spec = parse_graph(imported.yaml, "imported.yaml");
+    auto model = Model::plan(spec, builtin_registry());
+    if (model->buffer_bytes(1) > 8.0 * (1 << 20)) return outcome;
+    model->allocate(1);
+    for (const auto& t : model->file_tensors())
+      for (const auto& values : imported.tensors)
+        if (values.name == *t.name)
+          std::copy(values.data.begin(), values.data.end(), t.value->data());
+    model->forward(1);
+    expect(!export_onnx(*model, "fuzz").empty());
+  } catch (const InputError&) {
+    expect(false);
+  }
+  return outcome;
 }
 
 }  // namespace gradflow::fuzz

@@ -1,6 +1,7 @@
 // Tanh and ReLU: elementwise, any per-sample shape.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "ops/op_harness.hpp"
 
@@ -26,6 +27,17 @@ TEST_CASE("elementwise ops reject zero-size dimensions", "[tanh][relu]") {
     CHECK(r.rc == GF_FAIL);
     CHECK_THAT(r.message, Catch::Contains("[3, 0]"));
   }
+}
+
+TEST_CASE("Tanh of NaN is NaN, and infinities saturate", "[tanh]") {
+  // Found by fuzz_onnx: NaN weights in an imported model reached the float-to-int conversion of
+  // the fast exp, which is undefined for NaN (UBSan reported it).
+  Node node("Tanh", {{3}});
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor y = node.forward({Tensor::of({3}, 1, {std::nanf(""), inf, -inf})});
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] == 1.0f);
+  CHECK(y[2] == -1.0f);
 }
 
 TEST_CASE("Tanh forward matches std::tanh and saturates", "[tanh]") {

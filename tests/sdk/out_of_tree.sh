@@ -102,6 +102,14 @@ expect 0 "$runner" train "$tmp/sigmoid/circles_sigmoid.yaml" --epochs 3 --out "$
 expect 0 "$runner" train "$tmp/kernels/circles_rbf.yaml" --epochs 2 --out "$tmp/run-rbf"
 expect 0 "$runner" train "$tmp/kernels/circles_poly.yaml" --epochs 2 --out "$tmp/run-poly"
 
+step "ONNX: a plugin op exports and, with its plugin, imports"
+expect 0 "$runner" export "$tmp/sigmoid/circles_sigmoid.yaml" --weights \
+  "$tmp/run-sigmoid/model.safetensors" -o "$tmp/sigmoid.onnx"
+expect 0 "$runner" --plugin "$sigmoid" import "$tmp/sigmoid.onnx" -o "$tmp/sigmoid-back"
+grep -q "op: Sigmoid" "$tmp/sigmoid-back/"*.yaml || fail "the imported graph has no Sigmoid node"
+expect 2 "$runner" import "$tmp/sigmoid.onnx" -o "$tmp/sigmoid-without"
+contains "(Sigmoid): no gradflow op imports ONNX Sigmoid"
+
 step "an op whose forward throws"
 mkdir "$tmp/throwing"
 cp "$src/tests/sdk/throwing"/* "$tmp/throwing/"

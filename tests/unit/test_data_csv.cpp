@@ -131,3 +131,63 @@ TEST_CASE("csv: write_csv into a missing folder is an InputError naming the path
   std::string path = dir.file("no/such/folder/out.csv");
   CHECK_THAT(input_error_of([&] { gradflow::write_csv(s, path); }), Contains(path));
 }
+
+TEST_CASE("csv: predict's reader reads the data set's files the same way", "[data][csv]") {
+  // One reader: whatever the data set accepts, predict reads to the same features.
+  const std::string text =
+      "\xEF\xBB\xBF\"x 1\", x2 ,label\r\n 1 , \"2\" ,+3\r\n\r\n\"-4.5\",+5e-1,6\r1e-50,7,0\n";
+  auto split = parse_csv(text, "t.csv", "label");
+  gradflow::FeatureCsvOptions options;
+  options.expected_columns = 2;
+  auto rows = gradflow::parse_feature_csv(text, "t.csv", options);
+  CHECK(rows.rows == split.size);
+  CHECK(rows.columns == 2);
+  CHECK(rows.x == split.x);
+  CHECK(rows.x == std::vector<float>{1, 2, -4.5f, 0.5f, 0, 7});  // 1e-50 is 0 in float
+
+  // A data set whose label column has another name: predict skips that one.
+  options.label_column = "cls";
+  auto custom = gradflow::parse_feature_csv("a,cls,b\n1,9,2\n", "c.csv", options);
+  CHECK(custom.x == std::vector<float>{1, 2});
+}
+
+TEST_CASE("csv: the header rule of predict's reader", "[data][csv]") {
+  using gradflow::CsvHeader;
+  using gradflow::parse_feature_csv;
+  auto rows = [](const std::string& text, CsvHeader header = CsvHeader::automatic) {
+    return parse_feature_csv(text, "p.csv", {header}).rows;
+  };
+  auto error = [](const std::string& text, CsvHeader header = CsvHeader::automatic) {
+    return input_error_of([&] { parse_feature_csv(text, "p.csv", {header}); });
+  };
+  // Only a row of names is a header; a row of number spellings is data, even when those are
+  // refused later (nan, inf, 1e39) or have a sign, spaces or a BOM in front.
+  CHECK(rows("a,b\n1,2\n") == 1);
+  CHECK(rows("+1,2\n3,4\n") == 2);
+  CHECK(rows(" 1,2\n3,4\n") == 2);
+  CHECK(rows("\xEF\xBB\xBF"
+             "1,2\n3,4\n") == 2);
+  CHECK_THAT(error("NaN,2\n3,4\n"), Contains("p.csv:1:1") && Contains("not a finite number"));
+  CHECK_THAT(error("-inf,2\n"), Contains("p.csv:1:1") && Contains("not a finite number"));
+  CHECK_THAT(error("1e39,2\n"), Contains("p.csv:1:1") && Contains("beyond the range"));
+  CHECK_THAT(error(",2\n3,4\n"), Contains("p.csv:1:1") && Contains("empty cell"));
+  // Names and numbers together: no guess.
+  CHECK_THAT(error("a,2\n3,4\n"), Contains("p.csv:1:1") && Contains("--header yes"));
+  CHECK_THAT(error("a,,b\n1,2,3\n"), Contains("cannot tell"));
+  CHECK(rows("a,2\n3,4\n", CsvHeader::yes) == 1);
+  CHECK_THAT(error("a,2\n3,4\n", CsvHeader::no), Contains("p.csv:1:1") && Contains("'a'"));
+  // Without a header, the first row sets the width.
+  CHECK_THAT(error("1,2\n3,4,5\n"), Contains("p.csv:2:5") && Contains("the first row has 2"));
+  CHECK_THAT(error("label\n1\n"), Contains("no feature columns"));
+  CHECK_THAT(error("a,a\n1,2\n"), Contains("p.csv:1:3") && Contains("duplicate column name 'a'"));
+}
+
+TEST_CASE("csv: messages quote at most a few dozen bytes of a cell", "[data][csv]") {
+  std::string cell(100000, 'q');
+  auto m = input_error_of([&] { parse_csv("a,label\n" + cell + ",1\n", "c.csv", "label"); });
+  CHECK_THAT(m, Contains("c.csv:2:1") && Contains("(100000 characters)"));
+  CHECK(m.size() < 300);
+  // A file whose lines end in CR alone is read line by line, not as one giant line.
+  auto s = parse_csv("a,label\r1,0\r2,1\r", "cr.csv", "label");
+  CHECK(s.size == 2);
+}

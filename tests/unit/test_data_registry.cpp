@@ -135,3 +135,14 @@ TEST_CASE("data_cache_dir: GRADFLOW_DATA_DIR, then XDG_CACHE_HOME, then HOME", "
     CHECK(gradflow::data_cache_dir() == "/home/someone/.cache/gradflow");
   }
 }
+
+TEST_CASE("load_dataset: a key given twice is refused with both positions", "[data][registry]") {
+  // yaml-cpp keeps both entries and a lookup finds one: the seed (or the CSV file) actually
+  // used would be a guess. Graph files are checked when parsed; this is every other caller.
+  auto m = error_of("dataset: circles\nseed: 0\ntrain_size: 50\nseed: 7\n");
+  CHECK_THAT(m, Contains("g.yaml:4:1") && Contains("duplicate key 'seed' in 'data'") &&
+                    Contains("first at line 2, column 1"));
+  // Before the data set is looked up: the two `dataset` values disagree on which loader runs.
+  auto d = error_of("{dataset: nonsense, dataset: circles}");
+  CHECK_THAT(d, Contains("duplicate key 'dataset'") && !Contains("unknown data set"));
+}

@@ -23,10 +23,9 @@ using Entry = std::function<Outcome(const uint8_t*, size_t)>;
 
 const std::map<std::string, Entry>& entries() {
   static const std::map<std::string, Entry> all = {
-      {"graph", gradflow::fuzz::graph_entry},
-      {"idx", gradflow::fuzz::idx_entry},
-      {"csv", gradflow::fuzz::csv_entry},
-      {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"graph", gradflow::fuzz::graph_entry}, {"idx", gradflow::fuzz::idx_entry},
+      {"csv", gradflow::fuzz::csv_entry},     {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"onnx", gradflow::fuzz::onnx_entry},
   };
   return all;
 }
@@ -80,6 +79,12 @@ TEST_CASE("fuzz entries tell good seeds from broken ones", "[fuzz]") {
     if (name.rfind("graphs_", 0) == 0) CHECK(run("graph", file) == Outcome::accepted);
     if (name.rfind("bad_graphs_", 0) == 0) CHECK(run("graph", file) == Outcome::rejected);
   }
+  // Inputs once silently misread (issue 10) must stay refused.
+  for (const auto& file : files_in(kFuzzDir / "regressions" / "graph")) {
+    INFO(file.string());
+    if (file.filename().string().rfind("issue10_", 0) == 0)
+      CHECK(run("graph", file) == Outcome::rejected);
+  }
   CHECK(run("idx", corpus / "idx" / "images_3x2x2.idx") == Outcome::accepted);
   CHECK(run("idx", corpus / "idx" / "labels_3.idx.gz") == Outcome::accepted);
   CHECK(run("idx", corpus / "idx" / "header_1e9_images.idx") == Outcome::rejected);
@@ -91,4 +96,10 @@ TEST_CASE("fuzz entries tell good seeds from broken ones", "[fuzz]") {
   CHECK(run("safetensors", corpus / "safetensors" / "overlap.safetensors") == Outcome::rejected);
   CHECK(run("safetensors", corpus / "safetensors" / "shape_overflow.safetensors") ==
         Outcome::rejected);
+  for (const auto& file : files_in(corpus / "onnx")) {
+    std::string name = file.filename().string();
+    INFO(name);
+    CHECK(run("onnx", file) ==
+          (name.rfind("good_", 0) == 0 ? Outcome::accepted : Outcome::rejected));
+  }
 }

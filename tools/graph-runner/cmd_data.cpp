@@ -12,7 +12,7 @@ namespace gradflow::cli {
 
 void add_data(CLI::App& app, Common&, Action& run) {
   struct Args {
-    std::string dataset, csv_dir;
+    std::string dataset, csv_dir, split = "both";
     std::vector<std::string> options;
   };
   auto args = std::make_shared<Args>();
@@ -22,6 +22,8 @@ void add_data(CLI::App& app, Common&, Action& run) {
   cmd->add_option("--csv", args->csv_dir, "Folder that receives train.csv and test.csv")
       ->required();
   cmd->add_option("--set", args->options, "Data set option key=value (e.g. seed=1, noise=0.2)");
+  cmd->add_option("--split", args->split, "Which file to write: train, test or both")
+      ->check(CLI::IsMember({"train", "test", "both"}));
   cmd->callback([args, &run] {
     run = [args] {
       YAML::Node spec;
@@ -40,10 +42,12 @@ void add_data(CLI::App& app, Common&, Action& run) {
       std::error_code ec;
       std::filesystem::create_directories(args->csv_dir, ec);
       if (ec) throw InputError(args->csv_dir + ": cannot create folder: " + ec.message());
-      write_csv(data.train, args->csv_dir + "/train.csv");
-      write_csv(data.test, args->csv_dir + "/test.csv");
-      std::cout << "wrote " << data.train.size << " train and " << data.test.size
-                << " test samples of " << data.name << " to " << args->csv_dir << "/\n";
+      const bool train = args->split != "test", test = args->split != "train";
+      if (train) write_csv(data.train, args->csv_dir + "/train.csv");
+      if (test) write_csv(data.test, args->csv_dir + "/test.csv");
+      std::cout << "wrote " << (train ? data.train.size : 0) << " train and "
+                << (test ? data.test.size : 0) << " test samples of " << data.name << " to "
+                << args->csv_dir << "/\n";
       return 0;
     };
   });

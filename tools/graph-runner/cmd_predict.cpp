@@ -3,69 +3,30 @@
 
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/checkpoint.hpp>
+#include <gradflow/datasets.hpp>
 #include <gradflow/model.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace gradflow::cli {
 namespace {
 
-// Rows of features; a header line is skipped and a column named "label" is ignored.
-std::vector<float> read_feature_csv(const std::string& path, int64_t width, int64_t* rows) {
-  std::istringstream in(read_file(path));
-  std::string line;
-  std::vector<float> out;
-  int64_t label_column = -1;
-  int line_number = 0;
-  *rows = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream row(line);
-    std::string cell;
-    while (std::getline(row, cell, ',')) cells.push_back(cell);
-    if (line_number == 1 && !cells.empty() &&
-        !std::isdigit(static_cast<unsigned char>(cells[0][0])) && cells[0][0] != '-' &&
-        cells[0][0] != '.') {
-      for (size_t i = 0; i < cells.size(); ++i)
-        if (cells[i] == "label") label_column = static_cast<int64_t>(i);
-      continue;
-    }
-    int64_t used = 0;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      if (static_cast<int64_t>(i) == label_column) continue;
-      float v = 0;
-      auto [ptr, ec] = std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), v);
-      if (ec != std::errc() || ptr != cells[i].data() + cells[i].size() || !std::isfinite(v))
-        throw InputError(
-            SourceLocation{path, line_number, 0},
-            "column " + std::to_string(i + 1) + ": '" + cells[i] + "' is not a number");
-      out.push_back(v);
-      ++used;
-    }
-    if (used != width)
-      throw InputError(
-          SourceLocation{path, line_number, 0},
-          "expected " + std::to_string(width) + " feature columns, found " + std::to_string(used));
-    ++*rows;
-  }
-  return out;
+CsvHeader header_rule(const std::string& flag) {
+  if (flag == "yes") return CsvHeader::yes;
+  if (flag == "no") return CsvHeader::no;
+  return CsvHeader::automatic;
 }
 
 }  // namespace
 
 void add_predict(CLI::App& app, Common& common, Action& run) {
   struct Args {
-    std::string graph, weights, input, output;
+    std::string graph, weights, input, output, header = "auto";
+    int digits = 6;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("predict", "Predict the class of each row of a CSV file");
@@ -73,7 +34,15 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--weights", args->weights, "model.safetensors")->required();
   cmd->add_option("--input", args->input, "CSV of features (a 'label' column is ignored)")
       ->required();
+  cmd->add_option("--header", args->header,
+                  "Whether the first row names the columns; auto: it does when none of its "
+                  "cells is a number or empty")
+      ->check(CLI::IsMember({"auto", "yes", "no"}))
+      ->capture_default_str();
   cmd->add_option("--output", args->output, "Write the predictions here instead of stdout");
+  cmd->add_option("--digits", args->digits,
+                  "Significant digits of each output (9 keeps every float32 exactly)")
+      ->check(CLI::Range(1, 9));
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
       GraphSpec spec = load_graph_file(args->graph);
@@ -94,8 +63,16 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
       int x = model->input_value(feature_input);
       int64_t width = 1;
       for (int64_t d : model->values()[x].shape) width *= d;
-      int64_t rows = 0;
-      std::vector<float> features = read_feature_csv(args->input, width, &rows);
+      FeatureCsvOptions csv;
+      csv.header = header_rule(args->header);
+      csv.expected_columns = width;
+      // The training CSV's label column, when it has another name, is skipped the same way.
+      if (spec.train.data && spec.train.data.IsMap())
+        if (YAML::Node label = spec.train.data["label"]; label && label.IsScalar())
+          csv.label_column = label.Scalar();
+      FeatureRows table = load_feature_csv(args->input, csv);
+      const int64_t rows = table.rows;
+      const std::vector<float>& features = table.x;
       model->allocate(std::max<int64_t>(1, std::min<int64_t>(rows, 1000)));
       load_checkpoint(args->weights, *model, nullptr);
       const Value& out = model->values()[model->predict_value()];
@@ -110,7 +87,7 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
         for (int64_t r = 0; r < count; ++r) {
           const float* p = out.data.data() + r * k;
           text += std::to_string(std::max_element(p, p + k) - p);
-          for (int64_t c = 0; c < k; ++c) text += fmt::format(",{:.6g}", p[c]);
+          for (int64_t c = 0; c < k; ++c) text += fmt::format(",{:.{}g}", p[c], args->digits);
           text += '\n';
         }
       }

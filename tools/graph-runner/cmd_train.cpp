@@ -21,6 +21,7 @@ struct TrainArgs {
   std::string out;
   int threads = 1;
   std::string resume;
+  std::string weights;
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
@@ -30,19 +31,20 @@ int run_train(const TrainArgs& a, const Common& common) {
   GraphSpec spec;
   OpRegistry registry;
   Dataset data;
+  TrainOptions options;
   collectively(comm, [&] {
     spec = load_graph_file(a.graph);
     load_plugins(registry, common.plugins, &spec);
+    options.batch_size = parse_batch_size(a.batch_size);
     data = load_graph_data(spec, "train");
   });
-  TrainOptions options;
   options.epochs = a.epochs;
-  options.batch_size = parse_batch_size(a.batch_size);
   options.lr = a.lr;
   options.seed = a.seed;
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
+  options.weights = a.weights;
   options.progress = comm.is_root() && ::isatty(STDERR_FILENO) != 0;
   options.comm = &comm;
   TrainReport report = train(spec, registry, std::move(data), options, std::cout, std::cerr);
@@ -65,6 +67,9 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
+  cmd->add_option("--weights", args->weights,
+                  "Start from these weights (a model.safetensors, e.g. an imported model) "
+                  "instead of the graph's initialisation; the optimizer starts fresh");
   cmd->callback([args, &common, &run] {
     common.distributed = true;  // `mpirun -np K graph-runner train`: data parallelism
     run = [args, &common] { return run_train(*args, common); };

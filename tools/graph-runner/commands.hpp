@@ -28,5 +28,7 @@ void add_dot(CLI::App& app, Common& common, Action& run);
 void add_ops(CLI::App& app, Common& common, Action& run);
 void add_data(CLI::App& app, Common& common, Action& run);
 void add_bench(CLI::App& app, Common& common, Action& run);
+void add_export(CLI::App& app, Common& common, Action& run);
+void add_import(CLI::App& app, Common& common, Action& run);
 
 }  // namespace gradflow::cli

@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
   gradflow::cli::add_ops(app, common, run);
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
+  gradflow::cli::add_export(app, common, run);
+  gradflow::cli::add_import(app, common, run);
 
   if (int status = parse_arguments(app, argc, argv, *comm); status >= 0) return status;
   // Only training is spread over processes; any other command runs once, on rank 0, alone.

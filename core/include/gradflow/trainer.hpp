@@ -28,6 +28,7 @@ struct TrainOptions {
   std::optional<uint64_t> seed;
   std::string out_dir;  // empty = runs/<graph name>
   std::string resume;   // checkpoint to continue from
+  std::string weights;  // start from these weights (fine-tuning), with a fresh optimizer
   int threads = 1;
   bool progress = false;  // draw a progress bar on stderr
   // The processes the run is spread over (data parallelism); null: this process alone.

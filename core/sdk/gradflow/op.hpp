@@ -13,11 +13,14 @@
 //     static std::unique_ptr<Scale> create(const Attrs& a, NodeSetup& setup) { ... }
 //     void forward(const ForwardContext& c) override { ... }
 //     void backward(const BackwardContext& c) override { ... }  // omit: not differentiable
+//     void onnx_export(OnnxExport& ex) const { ... }           // optional, see <gradflow/onnx.hpp>
+//     static bool onnx_import(OnnxImport& im) { ... }          // optional
 //   };
 //   GRADFLOW_PLUGIN("my-ops", Scale)
 #pragma once
 
 #include <gradflow/plugin_abi.h>
+#include <gradflow/onnx.hpp>
 #include <gradflow/op_schema.hpp>
 #include <gradflow/op_setup.hpp>
 #include <gradflow/op_view.hpp>

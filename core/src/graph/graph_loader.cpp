@@ -176,7 +176,6 @@ class GraphParser {
       diags_.error(yaml_.where(item), label + ": a node must be a mapping {name, op, inputs, ...}");
       return;
     }
-    yaml_.check_duplicate_keys(item);
     NodeSpec n;
     n.index = index;
     n.where = yaml_.where(item);

@@ -3,6 +3,7 @@
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/tensor.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -23,17 +24,31 @@ std::string shape_problem(const gf_shape& s, const std::string& what) {
 std::string init_problem(const gf_init& init, const std::string& what) {
   if (init.kind > GF_INIT_HE) return what + " has unknown init kind " + std::to_string(init.kind);
   if (!std::isfinite(init.value)) return what + " has a non-finite init value";
+  // A scale, like the {normal: std} a graph may write, which is refused below 0 there too.
+  if ((init.kind == GF_INIT_NORMAL || init.kind == GF_INIT_UNIFORM) && init.value < 0)
+    return what + " has a negative init scale";
   return "";
 }
 
-std::string decls_problem(gf_param_decl* decls, uint32_t n, const char* kind,
+// Tensor names end up in checkpoints as "<node>.<name>": plain characters only, no '.'.
+bool plain_name(const std::string& name) {
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+std::string decls_problem(const gf_param_decl* decls, uint32_t n, const char* kind,
                           std::set<std::string>& names) {
   for (uint32_t p = 0; p < n; ++p) {
-    gf_param_decl& d = decls[p];
-    d.name[sizeof(d.name) - 1] = '\0';
+    const gf_param_decl& d = decls[p];
+    const std::string which = std::string(kind) + " #" + std::to_string(p);
+    if (!std::memchr(d.name, '\0', sizeof(d.name)))
+      return which + ": its name does not end within its " + std::to_string(sizeof(d.name)) +
+             " bytes";
     const std::string name = d.name;
     const std::string what = std::string(kind) + " '" + name + "'";
-    if (name.empty()) return std::string(kind) + " #" + std::to_string(p) + " has no name";
+    if (name.empty()) return which + " has no name";
+    if (!plain_name(name)) return what + ": a name may only use letters, digits, '_' and '-'";
     if (!names.insert(name).second) return what + " is declared twice";
     if (std::string s = shape_problem(d.shape, what); !s.empty()) return s;
     if (std::string s = init_problem(d.init, what); !s.empty()) return s;
@@ -49,7 +64,7 @@ double elements(const gf_shape& s) {
 
 }  // namespace
 
-std::string node_info_problem(gf_node_info& info) {
+std::string node_info_problem(const gf_node_info& info) {
   if (std::string s = shape_problem(info.out_shape, "the output"); !s.empty()) return s;
   if (info.n_params > GF_MAX_PARAMS)
     return std::to_string(info.n_params) + " parameters, above " + std::to_string(GF_MAX_PARAMS);

@@ -8,9 +8,8 @@
 
 namespace gradflow {
 
-// "" when the description can be used, else what is wrong with it. Also makes every tensor
-// name NUL-terminated.
-std::string node_info_problem(gf_node_info& info);
+// "" when the description can be used, else what is wrong with it.
+std::string node_info_problem(const gf_node_info& info);
 
 // Every tensor of the node (output per sample, parameters, state) above kMaxSampleElements,
 // described for the message, or "". Products are taken in double so no shape overflows them.

@@ -97,10 +97,9 @@ bool Planner::plan_node(size_t i) {
                   static_cast<uint32_t>(shapes.size()),
                   planned.seed,
                   &model_.host_};
-  if (op_create(*op.def, call, &info, &planned.instance, &err) != GF_OK || !planned.instance) {
-    err.message[GF_ERROR_CAPACITY - 1] = '\0';
-    diags_.error(n.where,
-                 node_label(n) + " (" + op.def->name + "): " + err.message + context + origin(op));
+  if (op_create(*op.def, call, &info, &planned.instance, &err) != GF_OK) {
+    diags_.error(n.where, node_label(n) + " (" + op.def->name + "): " + op_error_text(err) +
+                              context + origin(op));
     return false;
   }
   auto reject = [&](const std::string& message) {
@@ -108,13 +107,15 @@ bool Planner::plan_node(size_t i) {
     model_.nodes_.push_back(std::move(planned));  // so that the instance is destroyed
     return false;
   };
-  if (std::string problem = node_info_problem(info); !problem.empty())
+  std::string problem = planned.instance ? node_info_problem(info)
+                                         : std::string("create() succeeded but made no instance");
+  if (!problem.empty())
     return reject(": op " + std::string(op.def->name) + " (" + op.plugin_path +
                   ") returned a malformed node description: " + problem);
   // Sizes come from the file (out_features: 10000000 on a wide input); catching them here
   // gives the node's line, where allocate() could only name the whole graph.
   if (std::string big = oversized_tensors(n.name, info); !big.empty())
-    return reject(" (" + std::string(op.def->name) + "): " + big + context);
+    return reject(" (" + std::string(op.def->name) + "): " + big + context + origin(op));
   add_output(i, planned, info);
   return true;
 }

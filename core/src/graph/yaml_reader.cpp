@@ -1,10 +1,11 @@
 #include "graph/yaml_reader.hpp"
 
+#include "graph/yaml_strict.hpp"
+
 #include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 namespace gradflow {
 
@@ -16,6 +17,9 @@ SourceLocation YamlReader::where(const YAML::Node& node) const {
 }
 
 YAML::Node YamlReader::parse_document(const std::string& text) {
+  check_yaml_strictness(text, file_, diags_);
+  // Reported above; yaml-cpp would only add a confusing second message.
+  if (text.find('\0') != std::string::npos) return YAML::Node();
   try {
     return YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
@@ -31,18 +35,8 @@ YAML::Node YamlReader::parse_document(const std::string& text) {
   return YAML::Node();
 }
 
-void YamlReader::check_duplicate_keys(const YAML::Node& map) {
-  std::set<std::string> seen;
-  for (const auto& entry : map) {
-    if (!entry.first.IsScalar()) continue;
-    if (!seen.insert(entry.first.Scalar()).second)
-      diags_.error(where(entry.first), "duplicate key '" + entry.first.Scalar() + "'");
-  }
-}
-
 void YamlReader::check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                             const std::string& what) {
-  check_duplicate_keys(map);
   for (const auto& entry : map) {
     if (!entry.first.IsScalar()) {
       diags_.error(where(entry.first), what + " must be plain text");

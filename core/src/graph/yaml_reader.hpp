@@ -21,13 +21,14 @@ class YamlReader {
   const std::string& file() const { return file_; }
   SourceLocation where(const YAML::Node& node) const;
 
-  // Parses one document; a syntax error becomes a diagnostic and a null node.
+  // Parses a file that must hold exactly one document. Syntax errors, NUL bytes, duplicate
+  // keys at any depth, merge keys and a second document become diagnostics (see
+  // yaml_strict.hpp); the caller stops if there are any.
   YAML::Node parse_document(const std::string& text);
 
-  // Unknown keys (with a "did you mean" suggestion) and duplicate keys.
+  // Unknown keys, with a "did you mean" suggestion.
   void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                   const std::string& what);
-  void check_duplicate_keys(const YAML::Node& map);
 
   std::optional<std::string> as_string(const YAML::Node& node, const std::string& what);
   std::optional<int64_t> as_integer(const YAML::Node& node, const std::string& what, int64_t lo,

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -79,6 +80,8 @@ void OpRegistry::load_plugin(const std::string& requested, const SourceLocation&
   const gf_op_def* const* table = plugin->get_ops(&count);
   if (count > 4096) fail("plugin '" + requested + "': it claims " + std::to_string(count) + " ops");
   if (!table && count > 0) fail("plugin '" + requested + "': it returned no op table");
+  if (plugin->name && ::strnlen(plugin->name, 256) > 255)
+    fail("plugin '" + requested + "': its name does not end within 256 bytes");
   std::string plugin_name =
       plugin->name ? plugin->name : std::filesystem::path(path).stem().string();
 

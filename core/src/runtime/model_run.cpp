@@ -87,7 +87,7 @@ void Model::set_threads(int threads) {
 }
 
 void Model::run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const {
-  std::string message(err.message, strnlen(err.message, GF_ERROR_CAPACITY));
+  const std::string message = op_error_text(err);
   throw InputError(node.spec->where, "nodes[" + std::to_string(node.spec->index) + "] '" +
                                          node.spec->name + "': op " + node.op->def->name + " (" +
                                          node.op->plugin_path + ") failed in " + phase + ": " +

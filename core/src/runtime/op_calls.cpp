@@ -1,5 +1,7 @@
 #include "runtime/op_calls.hpp"
 
+#include <cstring>
+
 namespace gradflow {
 namespace {
 
@@ -37,6 +39,13 @@ int op_backward(const gf_op_def& def, void* instance, const gf_call& call, gf_er
   return def.backward(instance, call.inputs, call.n_inputs, call.params, call.n_params, call.out,
                       call.out_grad, const_cast<gf_tensor*>(call.in_grads),
                       const_cast<gf_tensor*>(call.param_grads), err);
+}
+
+std::string op_error_text(const gf_error& err) {
+  std::string text(err.message, ::strnlen(err.message, GF_ERROR_CAPACITY));
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return text.empty() ? "(no message)" : text;
 }
 
 gf_host serial_host() {

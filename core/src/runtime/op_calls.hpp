@@ -6,6 +6,7 @@
 #include <gradflow/plugin_abi.h>
 
 #include <cstdint>
+#include <string>
 
 namespace gradflow {
 
@@ -23,6 +24,11 @@ int op_create(const gf_op_def& def, const CreateCall& c, gf_node_info* info, voi
               gf_error* err);
 int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err);
 int op_backward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err);
+
+// An op's error message for the host's own: read up to GF_ERROR_CAPACITY bytes whether or
+// not the plugin ended it with a NUL, control characters (newlines included) made spaces, so
+// that it stays one line of the report; "(no message)" when the op left it empty.
+std::string op_error_text(const gf_error& err);
 
 // The host's thread services for ops; runs everything on the calling thread until a pool is
 // attached.

@@ -98,6 +98,23 @@ RunFacts run_facts(const GraphSpec& spec, const TrainingSetup& setup) {
       {"optimizer", fmt::format("{} lr {}", spec.train.optimizer.name, spec.train.optimizer.lr)}};
 }
 
+// A loss that no parameter feeds has a zero gradient everywhere: training would run every
+// epoch and change nothing (typically `loss:` names the wrong node, or the model's output is
+// not what the loss reads).
+void refuse_untrainable_losses(const Model& model, const std::string& purpose) {
+  DiagnosticList problems;
+  for (const auto& term : model.spec().loss) {
+    int v = model.value_index(term.node);
+    if (v < 0 || model.values()[v].needs_grad) continue;
+    const Value& value = model.values()[v];
+    std::string op = value.producer < 0 ? "" : model.nodes()[value.producer].op->def->name;
+    problems.error(term.where, "loss '" + term.node + "'" + (op.empty() ? "" : " (" + op + ")") +
+                                   " depends on no trainable parameter: nothing to " + purpose +
+                                   " (none of the nodes it reads has weights)");
+  }
+  problems.throw_if_any();
+}
+
 }  // namespace
 
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
@@ -114,6 +131,7 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
   TrainingSetup s;
   s.data = std::move(data);
   s.model = Model::plan(spec, registry);
+  refuse_untrainable_losses(*s.model, purpose);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
   // Evaluation runs in chunks of up to 1,000 samples through the same buffers.
@@ -163,6 +181,14 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
     if (comm.is_root()) files.emplace(report.out_dir);
   });
   TrainingPosition start;
+  collectively(comm, [&] {
+    if (!options.resume.empty() && !options.weights.empty())
+      throw InputError("--weights starts a new run from weights; --resume continues one: use one");
+  });
+  if (!options.weights.empty()) {
+    const std::string bytes = broadcast_file(comm, options.weights);
+    collectively(comm, [&] { load_checkpoint_data(bytes, options.weights, *model, nullptr); });
+  }
   if (!options.resume.empty()) {
     // Rank 0 reads the file for everyone: the other machines need not see it.
     const std::string bytes = broadcast_file(comm, options.resume);

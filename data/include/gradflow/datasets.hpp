@@ -48,6 +48,26 @@ std::vector<int32_t> parse_idx_labels(const std::string& bytes, const std::strin
 Split load_csv(const std::string& path, const std::string& label_column);
 Split parse_csv(const std::string& text, const std::string& name, const std::string& label_column);
 
+// Rows of features to predict on, read by the same CSV reader as the `csv` data set. A
+// header is optional: with `automatic`, the first row is a header when none of its cells is a
+// number or empty, data when all of them are, and an error when it mixes both (say which
+// with `yes` or `no`). A header's label column is skipped. With expected_columns > 0, every
+// row must have that many features. nan, inf and empty cells are refused.
+enum class CsvHeader { automatic, yes, no };
+struct FeatureCsvOptions {
+  CsvHeader header = CsvHeader::automatic;
+  int64_t expected_columns = 0;
+  std::string label_column = "label";
+};
+struct FeatureRows {
+  int64_t rows = 0;
+  int64_t columns = 0;
+  std::vector<float> x;  // rows x columns, row-major
+};
+FeatureRows parse_feature_csv(const std::string& text, const std::string& name,
+                              const FeatureCsvOptions& options = {});
+FeatureRows load_feature_csv(const std::string& path, const FeatureCsvOptions& options = {});
+
 // Writes a split as CSV (features then label), for `graph-runner data` and other tools.
 void write_csv(const Split& split, const std::string& path);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -82,6 +83,16 @@ concept HasFusedBackward = requires(T& op, const BackwardContext& c) {
   op.backward_fused(c);
 };
 
+template <class T>
+concept HasOnnxExport = requires(const T& op, OnnxExport& ex) {
+  op.onnx_export(ex);
+};
+
+template <class T>
+concept HasOnnxImport = requires(OnnxImport& im) {
+  { T::onnx_import(im) } -> std::convertible_to<bool>;
+};
+
 // Owns the C structs describing one op class; built once, after the ABI check.
 template <class T>
 struct OpDefinition {
@@ -117,6 +128,8 @@ struct OpDefinition {
       def.n_fusions = schema.fused_producer.empty() ? 0u : 1u;
       def.fusions = fusion_list;
     }
+    if constexpr (HasOnnxExport<T>) def.onnx_export = &onnx_export;
+    if constexpr (HasOnnxImport<T>) def.onnx_import = &onnx_import;
   }
 
   static int create(const gf_create_args* args, gf_node_info* info, void** instance,
@@ -160,6 +173,28 @@ struct OpDefinition {
       });
     }
     return GF_FAIL;
+  }
+  static int onnx_export([[maybe_unused]] void* instance, [[maybe_unused]] gf_onnx_export* ex,
+                         [[maybe_unused]] gf_error* err) {
+    if constexpr (HasOnnxExport<T>) {
+      return guarded(err, [&] {
+        OnnxExport e(ex);
+        static_cast<const T*>(instance)->onnx_export(e);
+      });
+    }
+    return GF_DECLINE;
+  }
+  // GF_DECLINE when the op's onnx_import returns false: the host offers the node elsewhere.
+  static int onnx_import([[maybe_unused]] gf_onnx_import* im, [[maybe_unused]] gf_error* err) {
+    if constexpr (HasOnnxImport<T>) {
+      bool taken = false;
+      const int rc = guarded(err, [&] {
+        OnnxImport i(im, op_definition<T>()->name);
+        taken = T::onnx_import(i);
+      });
+      return rc != GF_OK ? rc : taken ? GF_OK : GF_DECLINE;
+    }
+    return GF_DECLINE;
   }
   static void destroy(void* instance) { delete static_cast<T*>(instance); }
 };
