@@ -162,3 +162,35 @@ TEST_CASE("a run resumed under MPI equals the uninterrupted run, and resumes in 
   CHECK(gap.max_difference <= tolerance(6 * 20, 10, 0.03, largest_input(kCircles), 1.0));
   for (const auto& dir : {straight, halves, single}) std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("fine-tuning from --weights under MPI: rank 0's file, the one-process weights") {
+  const std::string base = test::fresh_dir("weights-base");
+  REQUIRE(test::run_runner({"train", kCircles, "--epochs", "2", "--out", base}).exit_code == 0);
+  const std::string weights = base + "/model.safetensors";
+
+  Runs r = train_both("weights", {kCircles, "--weights", weights, "--epochs", "3"});
+  INFO(r.one.err << r.two.err);
+  REQUIRE(r.one.exit_code == 0);
+  REQUIRE(r.two.exit_code == 0);
+  check_weights_match(r, 3 * 20, 10, 0.03, largest_input(kCircles), 1.0);
+  // The weights were used: a fresh start lands elsewhere.
+  const std::string fresh = test::fresh_dir("weights-fresh");
+  REQUIRE(test::run_mpi(2, {"train", kCircles, "--epochs", "3", "--out", fresh}).exit_code == 0);
+  auto moved = test::weight_gap(test::model_weights(fresh), test::model_weights(r.two_dir));
+  CHECK(moved.max_difference > 1e-2 * moved.max_magnitude);
+
+  // A missing file and --weights with --resume: one message from rank 0, exit status 2.
+  auto missing = test::run_mpi(
+      2, {"train", kCircles, "--weights", base + "/none.safetensors", "--out", fresh}, 60s);
+  INFO(missing.err);
+  CHECK(missing.exit_code == 2);
+  CHECK(test::occurrences(missing.err, "none.safetensors") == 1);
+  auto both = test::run_mpi(2,
+                            {"train", kCircles, "--weights", weights, "--resume",
+                             fresh + "/checkpoint.safetensors", "--out", fresh},
+                            60s);
+  INFO(both.err);
+  CHECK(both.exit_code == 2);
+  CHECK(test::occurrences(both.err, "use one") == 1);
+  for (const auto& dir : {base, fresh, r.one_dir, r.two_dir}) std::filesystem::remove_all(dir);
+}
