@@ -13,7 +13,7 @@ A step on K processes takes a + b*B/K + T_ar(K) instead of a + b*B, so data para
 once b*B*(1 - 1/K) > T_ar(K), i.e. from the crossover batch B* = T_ar(K) / (b (1 - 1/K)).
 
 usage: /usr/bin/python3 tools/bench/dp_model.py [--build build] [--runs 3] [--ranks 2,8]
-       [--alpha-10g 20] [--alpha-100g 2] [--local-alpha US --local-beta US_PER_FLOAT]
+       [--alpha-10g 20] [--alpha-100g 2]
 """
 import argparse
 import glob
