@@ -2,6 +2,7 @@
 #include "data_internal.hpp"
 
 #include <gradflow/atomic_file.hpp>
+#include <gradflow/numbers.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -56,24 +57,13 @@ std::optional<std::string> scalar_text(const YAML::Node& node, const std::string
   return node.Scalar();
 }
 
-template <typename T>
-std::optional<T> parse_integer(const std::string& text) {
-  T value{};
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  if (begin != end && *begin == '+') ++begin;
-  auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || ptr != end || begin == end) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 std::optional<int64_t> yaml_integer(const YAML::Node& node, const std::string& key,
                                     const std::string& file, DiagnosticList& errors) {
   auto text = scalar_text(node, key, "an integer", file, errors);
   if (!text) return std::nullopt;
-  auto value = parse_integer<int64_t>(*text);
+  auto value = parse_integer(*text);
   if (!value) {
     errors.error(yaml_location(file, node),
                  "'" + key + "' must be an integer, got '" + *text + "'");
@@ -85,7 +75,7 @@ std::optional<uint64_t> yaml_unsigned(const YAML::Node& node, const std::string&
                                       const std::string& file, DiagnosticList& errors) {
   auto text = scalar_text(node, key, "a non-negative integer", file, errors);
   if (!text) return std::nullopt;
-  auto value = parse_integer<uint64_t>(*text);
+  auto value = parse_unsigned(*text);
   if (!value) {
     errors.error(yaml_location(file, node),
                  "'" + key + "' must be a non-negative integer below 2^64, got '" + *text + "'");

@@ -78,7 +78,6 @@ struct GraphSpec {
   std::vector<InputSpec> inputs;
   std::vector<NodeSpec> nodes;
   std::vector<LossTerm> loss;
-  SourceLocation loss_where;
   std::string predict;
   SourceLocation predict_where;
   TrainSpec train;

@@ -9,6 +9,8 @@
 namespace gradflow {
 
 std::optional<int64_t> parse_integer(const std::string& text);
+// 0 to 2^64 - 1: seeds and counts that may use the whole range.
+std::optional<uint64_t> parse_unsigned(const std::string& text);
 std::optional<double> parse_number(const std::string& text);
 // true/false, True/False, yes/no, on/off, as YAML 1.1 spells them.
 std::optional<bool> parse_bool(const std::string& text);

@@ -2,18 +2,13 @@
 // grid plot. Self-contained SVG text, no external fonts or scripts.
 #pragma once
 
+#include <gradflow/epoch_metrics.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gradflow {
-
-struct EpochMetrics {
-  int64_t epoch = 0;
-  double train_loss = 0, train_accuracy = 0;
-  double test_loss = 0, test_accuracy = 0;
-  double seconds = 0;
-};
 
 // Two panels: loss (train and test) and accuracy (train and test) against epoch, with axes,
 // tick labels and a legend.

@@ -8,7 +8,7 @@
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
-#include <gradflow/plots.hpp>
+#include <gradflow/epoch_metrics.hpp>
 #include <gradflow/registry.hpp>
 #include <gradflow/samples.hpp>
 

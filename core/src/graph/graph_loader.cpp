@@ -263,7 +263,6 @@ class GraphParser {
 
   void read_loss(const YAML::Node& node) {
     if (!node || node.IsNull()) return;  // a graph without a loss can still be evaluated
-    spec_.loss_where = yaml_.where(node);
     if (node.IsScalar()) {
       add_loss_term(node.Scalar(), 1.0, yaml_.where(node));
       return;

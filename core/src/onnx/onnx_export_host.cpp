@@ -2,6 +2,7 @@
 // from a plugin, so each is checked; no exception crosses into the plugin's code.
 #include "onnx/onnx_export.hpp"
 
+#include <gradflow/detail/error_guard.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/onnx_convert.hpp>
 
@@ -12,31 +13,13 @@
 namespace gradflow {
 namespace {
 
+constexpr const char* kNoName = nullptr;  // a callback's failure value
 constexpr uint32_t kMaxPorts = 64;
 constexpr uint32_t kMaxAttrs = 64;
 constexpr uint32_t kMaxAttrElements = 1u << 20;
 
 OnnxExporter& self(void* host) {
   return *static_cast<OnnxExporter*>(host);
-}
-
-void set_message(gf_error* err, const std::string& text) {
-  if (!err) return;
-  std::strncpy(err->message, text.c_str(), GF_ERROR_CAPACITY - 1);
-  err->message[GF_ERROR_CAPACITY - 1] = '\0';
-}
-
-// Runs a callback body that returns a name; a thrown message becomes NULL and `err`.
-template <class F>
-const char* guarded(gf_error* err, F&& body) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    set_message(err, e.what());
-  } catch (...) {
-    set_message(err, "unknown failure");
-  }
-  return nullptr;
 }
 
 // Letters, digits and a few marks, at most 64: for hints and op types.
@@ -97,27 +80,25 @@ void copy_attr(onnx::NodeProto* node, const gf_onnx_attr& a) {
 }
 
 const char* host_tensor(void* host, const char* local_name, gf_error* err) {
-  return guarded(err, [&] { return self(host).tensor(local_name); });
+  return detail::guarded_value(err, kNoName, [&] { return self(host).tensor(local_name); });
 }
 const char* host_constant(void* host, const char* hint, const gf_onnx_constant* value,
                           gf_error* err) {
-  return guarded(err, [&]() -> const char* {
+  return detail::guarded_value(err, kNoName, [&]() -> const char* {
     if (!value) throw std::runtime_error("constant() without a value");
     return self(host).constant(hint, *value);
   });
 }
 const char* host_temp(void* host, const char* hint) {
   gf_error ignored{};
-  return guarded(&ignored, [&] { return self(host).temp(hint); });
+  return detail::guarded_value(&ignored, kNoName, [&] { return self(host).temp(hint); });
 }
 int host_add_node(void* host, const char* op_type, const char* const* inputs, uint32_t n_inputs,
                   const char* const* outputs, uint32_t n_outputs, const gf_onnx_attr* attrs,
                   uint32_t n_attrs, gf_error* err) {
-  const char* done = guarded(err, [&] {
+  return detail::guarded(err, [&] {
     self(host).add_node(op_type, inputs, n_inputs, outputs, n_outputs, attrs, n_attrs);
-    return "";
   });
-  return done ? GF_OK : GF_FAIL;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // plugin's code.
 #include "onnx/onnx_import.hpp"
 
+#include <gradflow/detail/error_guard.hpp>
 #include <gradflow/graph_spec.hpp>
 
 #include <yaml-cpp/yaml.h>
@@ -17,26 +18,6 @@ constexpr size_t kMaxYamlText = 4096;
 
 OnnxImporter& self(void* host) {
   return *static_cast<OnnxImporter*>(host);
-}
-
-void set_message(gf_error* err, const std::string& text) {
-  if (!err) return;
-  std::strncpy(err->message, text.c_str(), GF_ERROR_CAPACITY - 1);
-  err->message[GF_ERROR_CAPACITY - 1] = '\0';
-}
-
-// Runs a callback body; a thrown message becomes GF_FAIL with that message.
-template <class F>
-int guarded(gf_error* err, F&& body) {
-  try {
-    body();
-    return GF_OK;
-  } catch (const std::exception& e) {
-    set_message(err, e.what());
-  } catch (...) {
-    set_message(err, "unknown failure");
-  }
-  return GF_FAIL;
 }
 
 bool plain_key(const char* key) {
@@ -166,7 +147,7 @@ int host_input(void* host, uint32_t at, uint32_t i, gf_onnx_value* out) {
 }
 
 int host_claim(void* host, uint32_t count, const char* op, gf_error* err) {
-  return guarded(err, [&] {
+  return detail::guarded(err, [&] {
     ImportClaim& c = self(host).claim();
     if (c.count > 0 || c.alias) throw std::runtime_error("claim() or alias() was already called");
     if (count == 0 || count > kMaxChain || self(host).node_at(count - 1) < 0)
@@ -179,7 +160,7 @@ int host_claim(void* host, uint32_t count, const char* op, gf_error* err) {
 }
 
 int host_set_attr(void* host, const char* key, const char* yaml, gf_error* err) {
-  return guarded(err, [&] {
+  return detail::guarded(err, [&] {
     ImportClaim& c = claimed(host);
     if (!plain_key(key)) throw std::runtime_error("set_attr(): bad attribute name");
     for (const auto& [k, v] : c.attrs)
@@ -190,7 +171,7 @@ int host_set_attr(void* host, const char* key, const char* yaml, gf_error* err) 
 }
 
 int host_add_input(void* host, uint32_t at, uint32_t i, gf_error* err) {
-  return guarded(err, [&] {
+  return detail::guarded(err, [&] {
     ImportClaim& c = claimed(host);
     const int index = at < c.count ? self(host).node_at(at) : -1;
     if (index < 0)
@@ -209,7 +190,7 @@ int host_add_input(void* host, uint32_t at, uint32_t i, gf_error* err) {
 }
 
 int host_set_tensor(void* host, const char* name, const float* data, int64_t count, gf_error* err) {
-  return guarded(err, [&] {
+  return detail::guarded(err, [&] {
     ImportClaim& c = claimed(host);
     if (!name || !*name || std::strlen(name) > 31)
       throw std::runtime_error("set_tensor(): a tensor name has 1 to 31 characters");
@@ -226,7 +207,7 @@ int host_set_tensor(void* host, const char* name, const float* data, int64_t cou
 }
 
 int host_alias(void* host, uint32_t i, gf_error* err) {
-  return guarded(err, [&] {
+  return detail::guarded(err, [&] {
     ImportClaim& c = self(host).claim();
     if (c.count > 0 || c.alias) throw std::runtime_error("claim() or alias() was already called");
     const onnx::NodeProto& n = self(host).node(self(host).node_at(0));

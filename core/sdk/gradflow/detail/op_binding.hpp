@@ -3,6 +3,8 @@
 // for op authors to call.
 #pragma once
 
+#include <gradflow/detail/error_guard.hpp>
+
 #include <array>
 #include <concepts>
 #include <cstring>
@@ -21,25 +23,6 @@ const gf_op_def* op_definition();
 namespace gradflow::detail {
 
 constexpr uint32_t kMaxPorts = 16;
-
-inline void set_error(gf_error* err, const char* message) {
-  if (!err) return;
-  std::strncpy(err->message, message, GF_ERROR_CAPACITY - 1);
-  err->message[GF_ERROR_CAPACITY - 1] = '\0';
-}
-
-template <class F>
-int guarded(gf_error* err, F&& body) {
-  try {
-    body();
-    return GF_OK;
-  } catch (const std::exception& e) {
-    set_error(err, e.what());
-  } catch (...) {
-    set_error(err, "unknown exception");
-  }
-  return GF_FAIL;
-}
 
 template <size_t N>
 std::span<const View> views(std::array<View, N>& store, const gf_tensor* t, uint32_t n) {
