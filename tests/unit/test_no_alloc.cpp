@@ -1,11 +1,14 @@
 // A training step in steady state allocates nothing: counts calls of the global operator new,
 // replaced for this test binary, over whole steps (batch gathering, forward, loss, backward,
-// optimizer). Other tests only pay one relaxed atomic increment per allocation.
+// optimizer), with every optimizer, on one thread and on two (the graph is wide enough that
+// the optimizers and the elementwise ops split their work over the core pool). Other tests only pay
+// one relaxed atomic increment per allocation.
 //
 // Under sanitizers the counter is compiled out and the test is skipped.
 #include <gradflow/binding.hpp>
 #include <gradflow/datasets.hpp>
 #include <gradflow/optimizer.hpp>
+#include <gradflow/trainer.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -23,9 +26,9 @@ inputs:
   x: {shape: [2]}
   y: {shape: [2]}
 nodes:
-  - {name: hidden, op: Linear,       inputs: [x],      out_features: 16, init: {normal: 0.3}}
+  - {name: hidden, op: Linear,       inputs: [x],      out_features: 200, init: {normal: 0.3}}
   - {name: h,      op: Tanh,         inputs: [hidden]}
-  - {name: z,      op: Linear,       inputs: [h],      out_features: 8}
+  - {name: z,      op: Linear,       inputs: [h],      out_features: 700}
   - {name: r,      op: ReLU,         inputs: [z]}
   - {name: logits, op: Linear,       inputs: [r],      out_features: 2}
   - {name: yhat,   op: Softmax,      inputs: [logits]}
@@ -34,11 +37,25 @@ loss: loss
 predict: yhat
 )";
 
-long steady_state_allocations(const std::string& optimizer_name, bool shuffled, bool bytes) {
+struct Case {
+  const char* label;
+  const char* name;
+  double momentum;
+  bool nesterov;
+  double weight_decay;
+};
+
+const Case kOptimizers[] = {{"sgd", "sgd", 0.0, false, 0.0},
+                            {"sgd + momentum", "sgd", 0.9, false, 0.0},
+                            {"sgd + nesterov + weight decay", "sgd", 0.9, true, 0.01},
+                            {"adam", "adam", 0.0, false, 0.0},
+                            {"adamw", "adamw", 0.0, false, 0.01}};
+
+long steady_state_allocations(const Case& optimizer, int threads, bool shuffled, bool bytes) {
   auto registry = builtin_registry();
   auto model = plan_text(kGraph, *registry);
   CirclesOptions circles;
-  circles.train_size = 100;
+  circles.train_size = 200;
   Dataset data = make_circles(circles);
   if (bytes) {
     // Byte features (as IDX loads them) are converted while gathering: that must not allocate.
@@ -47,16 +64,19 @@ long steady_state_allocations(const std::string& optimizer_name, bool shuffled, 
       data.train.pixels[i] = static_cast<uint8_t>(i * 37);
     data.train.x.clear();
   }
-  const int64_t batch = 10;
+  // With two threads, batches of 200: the ReLU's 140,000 values are split over the pool too.
+  const int64_t batch = threads == 1 ? 10 : 200;
   model->allocate(batch);
+  model->set_threads(threads);
   auto bindings = bind_inputs(*model, data, {});
   model->init_parameters(1);
   OptimizerSpec spec;
-  spec.name = optimizer_name;
+  spec.name = optimizer.name;
   spec.lr = 0.01;
-  spec.momentum = optimizer_name == "sgd-momentum" ? 0.9 : 0.0;
-  if (optimizer_name == "sgd-momentum") spec.name = "sgd";
-  auto optimizer = make_optimizer(spec, model->parameters());
+  spec.momentum = optimizer.momentum;
+  spec.nesterov = optimizer.nesterov;
+  spec.weight_decay = optimizer.weight_decay;
+  auto opt = make_optimizer(spec, model->parameters());
 
   std::vector<int64_t> order(static_cast<size_t>(data.train.size));
   std::iota(order.begin(), order.end(), 0);
@@ -67,7 +87,7 @@ long steady_state_allocations(const std::string& optimizer_name, bool shuffled, 
     model->forward(batch);
     (void)model->loss();
     model->backward(batch);
-    optimizer->step(model->parameters());
+    opt->step(model->parameters());
   };
   for (int64_t s = 0; s < 3; ++s) step(s);  // first-touch work (lazy state) is allowed here
   const long before = allocation_count();
@@ -82,15 +102,20 @@ TEST_CASE("a steady-state training step allocates nothing", "[model][alloc]") {
     WARN("allocation counting is off under sanitizers");
     return;
   }
-  for (const char* optimizer : {"sgd", "sgd-momentum", "adam"}) {
-    for (bool shuffled : {false, true}) {
-      for (bool bytes : {false, true}) {
-        INFO("optimizer " << optimizer << (shuffled ? ", gathered batches" : ", in-place batches")
-                          << (bytes ? ", byte features" : ", float features"));
-        CHECK(steady_state_allocations(optimizer, shuffled, bytes) == 0);
+  for (int threads : {1, 2}) {
+    set_thread_count(threads);  // starts the pool's workers: allowed, outside the steps
+    for (const Case& optimizer : kOptimizers) {
+      for (bool shuffled : {false, true}) {
+        for (bool bytes : {false, true}) {
+          INFO(optimizer.label << ", " << threads << " thread(s)"
+                               << (shuffled ? ", gathered batches" : ", in-place batches")
+                               << (bytes ? ", byte features" : ", float features"));
+          CHECK(steady_state_allocations(optimizer, threads, shuffled, bytes) == 0);
+        }
       }
     }
   }
+  set_thread_count(1);
 }
 
 TEST_CASE("the allocation counter sees allocations", "[model][alloc]") {

@@ -15,7 +15,9 @@ struct BenchArgs {
   int threads = 1;
   int64_t epochs = 3;
   int64_t warmup = 1;
+  int64_t steps = 0;  // 0: whole epochs
   bool json = false;
+  bool breakdown = false;
 };
 
 int run_bench(const BenchArgs& a, const Common& common) {
@@ -27,6 +29,8 @@ int run_bench(const BenchArgs& a, const Common& common) {
   options.threads = a.threads;
   options.epochs = a.epochs;
   options.warmup = a.warmup;
+  if (a.steps > 0) options.steps = a.steps;
+  options.breakdown = a.breakdown;
   BenchReport report = bench(spec, registry, load_graph_data(spec, "benchmark"), options);
   print_bench(report, std::cout, a.json);
   return 0;
@@ -40,7 +44,8 @@ void add_bench(CLI::App& app, Common& common, Action& run) {
       "bench", "Time the training steps of a graph (per step, per epoch, GFLOP/s, peak memory)");
   cmd->add_option("graph", args->graph, "Graph file (YAML, format gradflow/1)")->required();
   cmd->add_option("--batch-size", args->batch_size, "Samples per step, or 'full'");
-  cmd->add_option("--threads", args->threads, "Threads for matrix products")
+  cmd->add_option("--threads", args->threads,
+                  "Threads for matrix products, elementwise ops and the optimizer")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--epochs", args->epochs, "Timed epochs (median reported)")
       ->capture_default_str()
@@ -48,6 +53,13 @@ void add_bench(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--warmup", args->warmup, "Untimed epochs before")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{10000}));
+  cmd->add_option("--steps", args->steps,
+                  "Steps per round (timed or warm-up) instead of whole epochs; s/epoch is then "
+                  "scaled from the median round")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd->add_flag("--breakdown", args->breakdown,
+                "Also time each op's forward and backward, the batch gathering and the "
+                "optimizer (microseconds per step)");
   cmd->add_flag("--json", args->json, "One JSON object instead of key value lines");
   cmd->callback(
       [args, &common, &run] { run = [args, &common] { return run_bench(*args, common); }; });

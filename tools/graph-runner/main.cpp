@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <gradflow/communicator.hpp>
+#include <gradflow/crash_report.hpp>
 #include <gradflow/data_parallel.hpp>
 #include <gradflow/diagnostics.hpp>
 
@@ -61,6 +62,9 @@ int run_command(Communicator& comm, const gradflow::cli::Action& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A fault in a plugin's code then names the node, op, plugin file and pass.
+  gradflow::install_crash_report();
+
   std::unique_ptr<Communicator> comm;
   try {
     comm = gradflow::open_communicator(argc, argv);
@@ -87,6 +91,9 @@ int main(int argc, char** argv) {
   gradflow::cli::add_ops(app, common, run);
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
+  gradflow::cli::add_explain(app, common, run);
+  gradflow::cli::add_report(app, common, run);
+  gradflow::cli::add_sweep(app, common, run);
   gradflow::cli::add_export(app, common, run);
   gradflow::cli::add_import(app, common, run);
 

@@ -20,6 +20,10 @@ struct BenchOptions {
   int64_t epochs = 3;                 // timed epochs
   int64_t warmup = 1;                 // untimed epochs first (page faults, BLAS buffers, caches)
   int threads = 1;
+  // Steps per round (timed or warm-up); default: a whole epoch. The first steps of each
+  // epoch's shuffled order, so that large networks at small batches can be timed briefly.
+  std::optional<int64_t> steps;
+  bool breakdown = false;  // time each node, the batch gathering and the optimizer apart
 };
 
 struct BenchReport {
@@ -31,9 +35,11 @@ struct BenchReport {
   int threads = 1;
   int64_t epochs = 0;
   int64_t warmup = 0;
-  std::vector<double> epoch_seconds;  // each timed epoch, training steps only
-  double epoch_median = 0;            // seconds
-  double step_median = 0;             // seconds: epoch_median / steps_per_epoch
+  int64_t round_steps = 0;            // steps per round: steps_per_epoch unless options.steps
+  std::vector<double> epoch_seconds;  // each timed round, training steps only
+  // Seconds per epoch: the median round, scaled to steps_per_epoch when a round is shorter.
+  double epoch_median = 0;
+  double step_median = 0;  // seconds: median round / round_steps
   double samples_per_second = 0;
   // Work of one epoch's training steps, as the ops declare it per sample (gf_node_info: a
   // Linear layer with k inputs and n outputs counts 2nk for its forward product, 2nk for the
@@ -46,6 +52,11 @@ struct BenchReport {
   double test_accuracy = 0;
   double final_loss = 0;     // test loss
   int64_t peak_rss_kib = 0;  // getrusage ru_maxrss of the process
+  // With options.breakdown: microseconds per step in each part, over the timed rounds
+  // ("load_batch", "<op>.forward", "<op>.backward" summed over that op's nodes, "clear_grads",
+  // "optimizer"), clock reads included. The fused softmax-CE gradient is in the loss op's
+  // backward.
+  std::vector<std::pair<std::string, double>> breakdown;
 };
 
 BenchReport bench(const GraphSpec& spec, const OpRegistry& registry, Dataset data,

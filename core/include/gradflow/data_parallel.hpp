@@ -68,8 +68,10 @@ void check_same_run(Communicator& comm, const RunFacts& mine);
 void broadcast_model(Communicator& comm, Model& model);
 
 // The contents of `path` as the root reads them, on every process (the others need no access
-// to the file). A read failure on the root is a RankFailure everywhere.
-std::string broadcast_file(Communicator& comm, const std::string& path);
+// to the file). `what` names the kind of file in messages, as read_file() takes it. A read
+// failure on the root is a RankFailure everywhere.
+std::string broadcast_file(Communicator& comm, const std::string& path,
+                           const std::string& what = "file");
 
 // The one collective of a training step: every process's parameter gradients, scaled by its
 // share of the global batch, and its status, summed in one flat buffer allocated once.

@@ -14,6 +14,8 @@
 
 namespace gradflow {
 
+struct CallSites;  // the node's crash-report lines (runtime/call_sites.hpp)
+
 // A graph input or a node output.
 struct Value {
   std::string name;
@@ -72,6 +74,8 @@ struct PlannedNode {
   // gradient of its producer's input, and the producer's own backward is skipped.
   const gf_fusion* fusion = nullptr;
   bool fused_away = false;  // on that producer
+  // What a crash in this node's plugin code prints, formatted once when the node is planned.
+  std::shared_ptr<const CallSites> call_sites;
 
   // Views handed to the plugin, built once; only batch sizes and input pointers change.
   std::vector<gf_tensor> in_views, param_views, state_views, in_grad_views, param_grad_views;
@@ -84,6 +88,14 @@ struct PlannedNode {
 struct Pass {
   bool training = false;
   int64_t step = 0;
+};
+
+// Seconds spent in each node's forward and backward (indices in execution order) and in
+// clearing gradients at the start of backward(), summed over every step run while attached to a
+// model; `bench --breakdown` reports them.
+struct NodeTimes {
+  std::vector<double> forward, backward;
+  double clear = 0;
 };
 
 struct PlanOptions {
@@ -123,6 +135,8 @@ class Model {
   // with the pass of the last forward().
   void backward(int64_t batch);
   double loss() const;  // weighted sum of the loss nodes after forward()
+  // Starts (or, with nullptr, stops) adding each node's time to `times`, sized here.
+  void time_nodes(NodeTimes* times);
   // Index of the first node (in execution order) whose output is not finite, or -1.
   int first_non_finite_node(int64_t batch) const;
 
@@ -156,6 +170,7 @@ class Model {
   void refresh_views(PlannedNode& node, int64_t batch, const Pass& pass);
   void bind_views(PlannedNode& node);
   void run_backward(PlannedNode& node);
+  void clear_gradients(int64_t batch);
 
   GraphSpec spec_;
   std::vector<Value> values_;
@@ -167,6 +182,7 @@ class Model {
   int64_t max_batch_ = 0;
   Pass pass_;
   gf_host host_{};
+  NodeTimes* node_times_ = nullptr;
 };
 
 }  // namespace gradflow

@@ -1,6 +1,6 @@
-#include <gradflow/atomic_file.hpp>
 #include <gradflow/data_parallel.hpp>
 #include <gradflow/diagnostics.hpp>
+#include <gradflow/user_file.hpp>
 
 #include <fmt/format.h>
 
@@ -81,10 +81,10 @@ void broadcast_model(Communicator& comm, Model& model) {
   for (const auto& t : model.file_tensors()) comm.broadcast(t.value->data(), t.value->size());
 }
 
-std::string broadcast_file(Communicator& comm, const std::string& path) {
+std::string broadcast_file(Communicator& comm, const std::string& path, const std::string& what) {
   std::string bytes;
   collectively(comm, [&] {
-    if (comm.is_root()) bytes = read_file(path);
+    if (comm.is_root()) bytes = read_file(path, what);
   });
   comm.broadcast(bytes);
   return bytes;

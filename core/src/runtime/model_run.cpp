@@ -6,10 +6,32 @@
 #include "runtime/op_calls.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
 namespace gradflow {
+namespace {
+
+// Adds the seconds of its lifetime to *slot, when there is one (timing is on).
+class NodeClock {
+ public:
+  explicit NodeClock(double* slot) : slot_(slot) {
+    if (slot_) start_ = std::chrono::steady_clock::now();
+  }
+  ~NodeClock() {
+    if (slot_)
+      *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  NodeClock(const NodeClock&) = delete;
+  NodeClock& operator=(const NodeClock&) = delete;
+
+ private:
+  double* slot_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
 
 void Model::refresh_views(PlannedNode& node, int64_t batch, const Pass& pass) {
   for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -26,20 +48,31 @@ void Model::refresh_views(PlannedNode& node, int64_t batch, const Pass& pass) {
   node.call.seed = splitmix64(node.seed + static_cast<uint64_t>(pass.step));
 }
 
+void Model::time_nodes(NodeTimes* times) {
+  node_times_ = times;
+  if (!times) return;
+  times->forward.assign(nodes_.size(), 0.0);
+  times->backward.assign(nodes_.size(), 0.0);
+  times->clear = 0;
+}
+
 void Model::forward(int64_t batch, Pass pass) {
   pass_ = pass;
-  for (auto& node : nodes_) {
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    PlannedNode& node = nodes_[k];
+    NodeClock clock(node_times_ ? &node_times_->forward[k] : nullptr);
     refresh_views(node, batch, pass);
     node.call.out_grad = nullptr;
     node.call.in_grads = nullptr;
     node.call.param_grads = nullptr;
     gf_error err{};
-    if (op_forward(*node.op->def, node.instance, node.call, &err) != GF_OK)
+    if (op_forward(*node.op->def, node.instance, node.call, &err, node.call_sites.get()) != GF_OK)
       run_op_failure(node, "forward", err);
   }
 }
 
-void Model::backward(int64_t batch) {
+void Model::clear_gradients(int64_t batch) {
+  NodeClock clock(node_times_ ? &node_times_->clear : nullptr);
   // Only the rows of this batch: buffers are sized for the largest batch (often 100 times
   // more at batch 10), and clearing all of them would cost more than the step itself.
   for (auto& v : values_)
@@ -49,10 +82,17 @@ void Model::backward(int64_t batch) {
     if (!p.grad_cleared) p.grad.zero();
     p.grad_cleared = false;
   }
+}
+
+void Model::backward(int64_t batch) {
+  clear_gradients(batch);
   for (auto [v, weight] : losses_)
     if (values_[v].needs_grad) values_[v].grad.data()[0] += static_cast<float>(weight);
-  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it)
-    if (it->in_backward && !it->fused_away) run_backward(*it);
+  for (size_t k = nodes_.size(); k-- > 0;) {
+    if (!nodes_[k].in_backward || nodes_[k].fused_away) continue;
+    NodeClock clock(node_times_ ? &node_times_->backward[k] : nullptr);
+    run_backward(nodes_[k]);
+  }
 }
 
 void Model::run_backward(PlannedNode& node) {
@@ -60,9 +100,9 @@ void Model::run_backward(PlannedNode& node) {
   node.call.in_grads = node.in_grad_views.data();
   node.call.param_grads = node.param_grad_views.data();
   gf_error err{};
-  const int rc = node.fusion ? node.fusion->backward(node.instance, &node.call, &err)
-                             : op_backward(*node.op->def, node.instance, node.call, &err);
-  if (rc != GF_OK) run_op_failure(node, "backward", err);
+  if (op_backward(*node.op->def, node.fusion, node.instance, node.call, &err,
+                  node.call_sites.get()) != GF_OK)
+    run_op_failure(node, "backward", err);
 }
 
 double Model::loss() const {
@@ -83,7 +123,7 @@ int Model::first_non_finite_node(int64_t batch) const {
 }
 
 void Model::set_threads(int threads) {
-  host_.threads = static_cast<uint32_t>(std::max(1, threads));
+  host_ = threads > 1 ? pooled_host(threads) : serial_host();
 }
 
 void Model::run_op_failure(const PlannedNode& node, const char* phase, const gf_error& err) const {

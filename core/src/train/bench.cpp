@@ -40,6 +40,74 @@ double step_flops(const Model& model, int64_t rows) {
   return per_sample * static_cast<double>(rows);
 }
 
+// The parts of a step that `--breakdown` reports, summed over the timed rounds.
+struct PartTimes {
+  NodeTimes nodes;
+  double load_batch = 0, optimizer = 0;
+  int64_t steps = 0;
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Runs options.warmup + options.epochs rounds of r.round_steps steps and records the timed
+// rounds' seconds in r.epoch_seconds; with `parts`, times the pieces of each timed step too.
+void time_rounds(TrainingSetup& setup, const GraphSpec& spec, const BenchOptions& options,
+                 BenchReport& r, PartTimes* parts) {
+  Model& model = *setup.model;
+  const Dataset& data = setup.data;
+  const int64_t n = data.train.size, batch = setup.batch;
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  int64_t step_index = 0;
+  for (int64_t round = 1; round <= options.warmup + options.epochs; ++round) {
+    const bool timed = round > options.warmup;
+    PartTimes* p = timed ? parts : nullptr;
+    if (p && round == options.warmup + 1) model.time_nodes(&p->nodes);  // zeroes the sums
+    // Shuffled like the trainer's epochs, so batches are gathered, not read in place.
+    epoch_order(spec.train.seed, round, order);
+    auto t0 = Clock::now();
+    for (int64_t step = 0; step < r.round_steps; ++step) {
+      const int64_t begin = step * batch, count = std::min(batch, n - begin);
+      auto t_load = p ? Clock::now() : Clock::time_point{};
+      load_batch(model, setup.bindings, data.train, data.classes, order.data() + begin, count);
+      if (p) p->load_batch += seconds_since(t_load);
+      model.forward(count, {true, step_index++});
+      model.backward(count);
+      auto t_opt = p ? Clock::now() : Clock::time_point{};
+      setup.optimizer->step(model.parameters());
+      if (p) p->optimizer += seconds_since(t_opt);
+    }
+    if (timed) r.epoch_seconds.push_back(seconds_since(t0));
+    if (p) p->steps += r.round_steps;
+  }
+  model.time_nodes(nullptr);
+}
+
+// Microseconds per step by part; nodes of the same op are summed.
+std::vector<std::pair<std::string, double>> summarise(const Model& model, const PartTimes& t) {
+  std::vector<std::pair<std::string, double>> out;
+  const double per_step = 1e6 / static_cast<double>(std::max<int64_t>(1, t.steps));
+  auto add = [&](const std::string& part, double seconds) {
+    for (auto& [name, us] : out)
+      if (name == part) {
+        us += seconds * per_step;
+        return;
+      }
+    out.emplace_back(part, seconds * per_step);
+  };
+  add("load_batch", t.load_batch);
+  const auto& nodes = model.nodes();
+  for (size_t k = 0; k < nodes.size(); ++k)
+    add(std::string(nodes[k].op->def->name) + ".forward", t.nodes.forward[k]);
+  add("clear_grads", t.nodes.clear);
+  for (size_t k = nodes.size(); k-- > 0;)
+    if (nodes[k].in_backward && !nodes[k].fused_away)
+      add(std::string(nodes[k].op->def->name) + ".backward", t.nodes.backward[k]);
+  add("optimizer", t.optimizer);
+  return out;
+}
+
 }  // namespace
 
 BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset samples,
@@ -52,8 +120,6 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   TrainingSetup setup = prepare_training(spec, registry, std::move(samples), "benchmark");
   Dataset& data = setup.data;
   Model* model = setup.model.get();
-  const auto& bindings = setup.bindings;
-  auto& optimizer = setup.optimizer;
   const int64_t n = data.train.size;
   const int64_t batch = setup.batch;
 
@@ -63,44 +129,34 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   r.train_samples = n;
   r.batch = batch;
   r.steps_per_epoch = (n + batch - 1) / batch;
+  r.round_steps = std::min(r.steps_per_epoch, options.steps.value_or(r.steps_per_epoch));
   r.threads = options.threads;
   r.epochs = options.epochs;
   r.warmup = options.warmup;
   for (int64_t begin = 0; begin < n; begin += batch)
     r.flops_per_epoch += step_flops(*model, std::min(batch, n - begin));
 
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  int64_t step_index = 0;
-  for (int64_t epoch = 1; epoch <= options.warmup + options.epochs; ++epoch) {
-    // Shuffled like the trainer's epochs, so batches are gathered, not read in place.
-    epoch_order(spec.train.seed, epoch, order);
-    auto t0 = Clock::now();
-    for (int64_t begin = 0; begin < n; begin += batch) {
-      int64_t count = std::min(batch, n - begin);
-      load_batch(*model, bindings, data.train, data.classes, order.data() + begin, count);
-      model->forward(count, {true, step_index++});
-      model->backward(count);
-      optimizer->step(model->parameters());
-    }
-    double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (epoch > options.warmup) r.epoch_seconds.push_back(seconds);
-  }
+  PartTimes parts;
+  time_rounds(setup, spec, options, r, options.breakdown ? &parts : nullptr);
+  if (options.breakdown) r.breakdown = summarise(*model, parts);
   if (!std::isfinite(model->loss()))
     throw InputError(SourceLocation{spec.path, 0, 0},
                      "the loss is not finite after the benchmark's epochs: the timing is "
                      "meaningless (try a smaller learning rate)");
 
   auto t0 = Clock::now();
-  Evaluation on_train = evaluate(*model, bindings, data.train, data.classes);
-  Evaluation on_test = evaluate(*model, bindings, data.test, data.classes);
-  r.eval_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  Evaluation on_train = evaluate(*model, setup.bindings, data.train, data.classes);
+  Evaluation on_test = evaluate(*model, setup.bindings, data.test, data.classes);
+  r.eval_seconds = seconds_since(t0);
   r.train_accuracy = on_train.accuracy;
   r.test_accuracy = on_test.accuracy;
   r.final_loss = on_test.loss;
 
-  r.epoch_median = median(r.epoch_seconds);
-  if (r.epoch_median > 0) {
-    r.step_median = r.epoch_median / static_cast<double>(r.steps_per_epoch);
+  const double round_median = median(r.epoch_seconds);
+  if (round_median > 0) {
+    r.step_median = round_median / static_cast<double>(r.round_steps);
+    r.epoch_median = r.step_median * static_cast<double>(r.steps_per_epoch);
+    if (r.round_steps == r.steps_per_epoch) r.epoch_median = round_median;
     r.samples_per_second = static_cast<double>(n) / r.epoch_median;
     r.gflops = r.flops_per_epoch / r.epoch_median / 1e9;
   }
@@ -119,6 +175,7 @@ void print_bench(const BenchReport& r, std::ostream& out, bool json) {
     j["train_samples"] = r.train_samples;
     j["batch"] = r.batch;
     j["steps_per_epoch"] = r.steps_per_epoch;
+    j["round_steps"] = r.round_steps;
     j["threads"] = r.threads;
     j["epochs"] = r.epochs;
     j["warmup"] = r.warmup;
@@ -133,20 +190,26 @@ void print_bench(const BenchReport& r, std::ostream& out, bool json) {
     j["test_loss"] = r.final_loss;
     j["peak_rss_kib"] = r.peak_rss_kib;
     j["epoch_s_all"] = r.epoch_seconds;
+    if (!r.breakdown.empty()) {
+      nlohmann::ordered_json parts;
+      for (const auto& [name, us] : r.breakdown) parts[name] = us;
+      j["breakdown_us"] = parts;
+    }
     out << j.dump() << '\n';
     return;
   }
   std::string all;
   for (double s : r.epoch_seconds) all += fmt::format("{}{:.6f}", all.empty() ? "" : ",", s);
   out << fmt::format(
-      "graph {}\ndataset {}\ntrain_samples {}\nbatch {}\nsteps_per_epoch {}\nthreads {}\n"
-      "epochs {}\nwarmup {}\nepoch_s {:.6f}\nstep_us {:.3f}\nsamples_per_s {:.1f}\n"
+      "graph {}\ndataset {}\ntrain_samples {}\nbatch {}\nsteps_per_epoch {}\nround_steps {}\n"
+      "threads {}\nepochs {}\nwarmup {}\nepoch_s {:.6f}\nstep_us {:.3f}\nsamples_per_s {:.1f}\n"
       "gflop_per_epoch {:.4f}\ngflops {:.3f}\neval_s {:.6f}\ntrain_accuracy {:.4f}\n"
       "test_accuracy {:.4f}\ntest_loss {:.6f}\npeak_rss_kib {}\nepoch_s_all {}\n",
-      r.graph, r.dataset, r.train_samples, r.batch, r.steps_per_epoch, r.threads, r.epochs,
-      r.warmup, r.epoch_median, r.step_median * 1e6, r.samples_per_second, r.flops_per_epoch / 1e9,
-      r.gflops, r.eval_seconds, r.train_accuracy, r.test_accuracy, r.final_loss, r.peak_rss_kib,
-      all);
+      r.graph, r.dataset, r.train_samples, r.batch, r.steps_per_epoch, r.round_steps, r.threads,
+      r.epochs, r.warmup, r.epoch_median, r.step_median * 1e6, r.samples_per_second,
+      r.flops_per_epoch / 1e9, r.gflops, r.eval_seconds, r.train_accuracy, r.test_accuracy,
+      r.final_loss, r.peak_rss_kib, all);
+  for (const auto& [name, us] : r.breakdown) out << fmt::format("us.{} {:.3f}\n", name, us);
 }
 
 }  // namespace gradflow

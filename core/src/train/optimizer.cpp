@@ -1,5 +1,11 @@
 #include <gradflow/optimizer.hpp>
 
+#include "runtime/thread_choice.hpp"
+#include "runtime/thread_pool.hpp"
+#include "runtime/threads.hpp"
+#include "train/optimizer_kernels.hpp"
+
+#include <algorithm>
 #include <cmath>
 
 namespace gradflow {
@@ -36,22 +42,54 @@ struct SlotSet {
   }
 };
 
-// Plain SGD touches every weight each step; at batch 10 that pass costs as much as the matrix
-// products, so it gets a copy per vector width, picked at load time for the running CPU. It
-// also clears the gradient while the line is in cache, saving backward() a pass of its own.
-__attribute__((target_clones("default", "avx2", "avx512f"))) void sgd_update(float* __restrict w,
-                                                                             float* __restrict g,
-                                                                             int64_t n, float lr,
-                                                                             float wd) {
-  for (int64_t i = 0; i < n; ++i) {
-    w[i] -= lr * (g[i] + wd * w[i]);
-    g[i] = 0.0f;
+// The parameters as one index space [0, total): one parallel_for covers them all, so a step
+// wakes the pool's workers once, however many tensors there are.
+class FlatParameters {
+ public:
+  explicit FlatParameters(const std::vector<Parameter>& params) {
+    offsets_.push_back(0);
+    for (const auto& p : params) offsets_.push_back(offsets_.back() + p.value.size());
   }
-}
+
+  // Calls update(k, begin, end) for every slice of parameter k's elements, on the core pool's
+  // threads when there are more than `grain` elements and that is measured to be faster, then
+  // marks the gradients cleared.
+  template <class Update>
+  void run(std::vector<Parameter>& params, int64_t grain, Update update) {
+    auto slice = [&](int64_t begin, int64_t end) {
+      size_t k = static_cast<size_t>(std::upper_bound(offsets_.begin(), offsets_.end(), begin) -
+                                     offsets_.begin() - 1);
+      for (; k + 1 < offsets_.size() && offsets_[k] < end; ++k) {
+        const int64_t b = std::max(begin, offsets_[k]) - offsets_[k];
+        const int64_t e = std::min(end, offsets_[k + 1]) - offsets_[k];
+        if (b < e) update(k, b, e);
+      }
+    };
+    const int64_t total = offsets_.back();
+    choice_.run(total > grain ? thread_limit() : 1, 0, [&](int threads) {
+      if (threads > 1)
+        core_pool().parallel_for(total, grain, slice);
+      else
+        slice(0, total);
+    });
+    for (auto& p : params) p.grad_cleared = true;
+  }
+
+ private:
+  std::vector<int64_t> offsets_;  // parameter k is elements [offsets_[k], offsets_[k + 1])
+  ThreadChoice choice_;
+};
+
+// Below these many elements an update stays on one thread without even timing two: one thread
+// takes about 10 microseconds there (tools/bench/optimizer_bench), the order of waking a
+// sleeping worker. Above them the ThreadChoice decides by timing.
+constexpr int64_t kSgdGrain = 1 << 17;
+constexpr int64_t kMomentumGrain = 1 << 16;
+constexpr int64_t kAdamGrain = 1 << 16;
 
 class Sgd final : public Optimizer {
  public:
-  Sgd(const OptimizerSpec& s, const std::vector<Parameter>& params) : spec_(s) {
+  Sgd(const OptimizerSpec& s, const std::vector<Parameter>& params) : spec_(s), flat_(params) {
     lr_ = s.lr;
     velocity_.prefix = "sgd_velocity";
     if (s.momentum > 0) velocity_.create(params);
@@ -61,23 +99,21 @@ class Sgd final : public Optimizer {
   void step(std::vector<Parameter>& params) override {
     const float lr = static_cast<float>(lr_);
     const float wd = static_cast<float>(spec_.weight_decay);
-    const float mu = static_cast<float>(spec_.momentum);
-    for (size_t k = 0; k < params.size(); ++k) {
-      float* w = params[k].value.data();
-      float* g = params[k].grad.data();
-      const int64_t n = params[k].value.size();
-      if (mu == 0.0f) {
-        sgd_update(w, g, n, lr, wd);
-        params[k].grad_cleared = true;
-        continue;
-      }
-      float* v = velocity_.slots[k].data();
-      const bool first = steps_ == 0;  // PyTorch starts the velocity at the first gradient
-      for (int64_t i = 0; i < n; ++i) {
-        float d = g[i] + wd * w[i];
-        v[i] = first ? d : mu * v[i] + d;
-        w[i] -= lr * (spec_.nesterov ? d + mu * v[i] : v[i]);
-      }
+    if (spec_.momentum == 0) {
+      flat_.run(params, kSgdGrain, [&](size_t k, int64_t b, int64_t e) {
+        kernels::sgd(params[k].value.data() + b, params[k].grad.data() + b, e - b, lr, wd);
+      });
+    } else {
+      kernels::Momentum c;
+      c.lr = lr;
+      c.weight_decay = wd;
+      c.momentum = static_cast<float>(spec_.momentum);
+      c.nesterov = spec_.nesterov;
+      c.first_step = steps_ == 0;
+      flat_.run(params, kMomentumGrain, [&](size_t k, int64_t b, int64_t e) {
+        kernels::sgd_momentum(params[k].value.data() + b, params[k].grad.data() + b,
+                              velocity_.slots[k].data() + b, e - b, c);
+      });
     }
     ++steps_;
   }
@@ -93,42 +129,41 @@ class Sgd final : public Optimizer {
  private:
   OptimizerSpec spec_;
   SlotSet velocity_;
+  FlatParameters flat_;
 };
 
+// Adam, and with `decoupled` AdamW (the weight decay shrinks the weight instead of joining the
+// gradient); the checkpoint names of the moments are the same for both.
 class Adam final : public Optimizer {
  public:
-  Adam(const OptimizerSpec& s, const std::vector<Parameter>& params) : spec_(s) {
+  Adam(const OptimizerSpec& s, const std::vector<Parameter>& params, bool decoupled)
+      : spec_(s), decoupled_(decoupled), flat_(params) {
     lr_ = s.lr;
     m_.prefix = "adam_m";
     v_.prefix = "adam_v";
     m_.create(params);
     v_.create(params);
   }
-  std::string name() const override { return "adam"; }
+  std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
 
   void step(std::vector<Parameter>& params) override {
     ++steps_;
-    const double b1 = spec_.beta1, b2 = spec_.beta2;
-    const float correction1 = static_cast<float>(1.0 - std::pow(b1, static_cast<double>(steps_)));
-    const float correction2 = static_cast<float>(1.0 - std::pow(b2, static_cast<double>(steps_)));
-    const float step_size = static_cast<float>(lr_) / correction1;
-    const float root2 = std::sqrt(correction2);
-    const float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
+    const double t = static_cast<double>(steps_);
+    kernels::Adam c;
+    c.step_size = static_cast<float>(lr_) / static_cast<float>(1.0 - std::pow(spec_.beta1, t));
+    c.inv_root_correction = 1.0f / std::sqrt(static_cast<float>(1.0 - std::pow(spec_.beta2, t)));
+    c.beta1 = static_cast<float>(spec_.beta1);
+    c.beta2 = static_cast<float>(spec_.beta2);
+    c.eps = static_cast<float>(spec_.eps);
     const float wd = static_cast<float>(spec_.weight_decay);
-    const float eps = static_cast<float>(spec_.eps);
-    for (size_t k = 0; k < params.size(); ++k) {
-      float* w = params[k].value.data();
-      const float* g = params[k].grad.data();
-      float* m = m_.slots[k].data();
-      float* v = v_.slots[k].data();
-      const int64_t n = params[k].value.size();
-      for (int64_t i = 0; i < n; ++i) {
-        float d = g[i] + wd * w[i];
-        m[i] = fb1 * m[i] + (1 - fb1) * d;
-        v[i] = fb2 * v[i] + (1 - fb2) * d * d;
-        w[i] -= step_size * m[i] / (std::sqrt(v[i]) / root2 + eps);
-      }
-    }
+    if (decoupled_)
+      c.decay = static_cast<float>(1.0 - lr_ * spec_.weight_decay);
+    else
+      c.weight_decay = wd;
+    flat_.run(params, kAdamGrain, [&](size_t k, int64_t b, int64_t e) {
+      kernels::adam(params[k].value.data() + b, params[k].grad.data() + b, m_.slots[k].data() + b,
+                    v_.slots[k].data() + b, e - b, c);
+    });
   }
   std::vector<NamedTensor> state() const override {
     std::vector<NamedTensor> out;
@@ -143,14 +178,17 @@ class Adam final : public Optimizer {
 
  private:
   OptimizerSpec spec_;
+  bool decoupled_;
   SlotSet m_, v_;
+  FlatParameters flat_;
 };
 
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec,
                                           const std::vector<Parameter>& params) {
-  if (spec.name == "adam") return std::make_unique<Adam>(spec, params);
+  if (spec.name == "adam") return std::make_unique<Adam>(spec, params, false);
+  if (spec.name == "adamw") return std::make_unique<Adam>(spec, params, true);
   return std::make_unique<Sgd>(spec, params);
 }
 

@@ -1,22 +1,26 @@
-#include <gradflow/atomic_file.hpp>
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/data_parallel.hpp>
+#include <gradflow/folder_name.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/random.hpp>
+#include <gradflow/resume.hpp>
+#include <gradflow/run_report.hpp>
 #include <gradflow/trainer.hpp>
 
 #include "io/run_files.hpp"
+#include "runtime/threads.hpp"
+#include "train/numeric_fault.hpp"
+#include "train/run_facts.hpp"
 
-#include <cblas.h>
 #include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <filesystem>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -77,27 +81,6 @@ std::string percent(double accuracy) {
   return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
 }
 
-// What the processes of a data-parallel run must share: a graph file or data file that differs
-// on another machine would otherwise make them take different steps, or silently diverge.
-RunFacts run_facts(const GraphSpec& spec, const TrainingSetup& setup) {
-  int64_t values = 0;
-  for (const auto& p : setup.model->parameters()) values += p.value.size();
-  uint64_t labels = 1469598103934665603ull;  // FNV-1a
-  for (const Split* split : {&setup.data.train, &setup.data.test})
-    for (int32_t label : split->labels)
-      labels = (labels ^ static_cast<uint32_t>(label)) * 1099511628211ull;
-  return {
-      {"graph name", spec.name},
-      {"parameter count", std::to_string(values)},
-      {"number of training samples", std::to_string(setup.data.train.size)},
-      {"number of test samples", std::to_string(setup.data.test.size)},
-      {"checksum of the labels", std::to_string(labels)},
-      {"batch size", std::to_string(setup.batch)},
-      {"number of epochs", std::to_string(spec.train.epochs)},
-      {"seed", std::to_string(spec.train.seed)},
-      {"optimizer", fmt::format("{} lr {}", spec.train.optimizer.name, spec.train.optimizer.lr)}};
-}
-
 // A loss that no parameter feeds has a zero gradient everywhere: training would run every
 // epoch and change nothing (typically `loss:` names the wrong node, or the model's output is
 // not what the loss reads).
@@ -131,6 +114,7 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
   TrainingSetup s;
   s.data = std::move(data);
   s.model = Model::plan(spec, registry);
+  s.model->set_threads(thread_limit());  // as set_thread_count() left it
   refuse_untrainable_losses(*s.model, purpose);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
@@ -144,160 +128,281 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
 }
 
 void set_thread_count(int threads) {
-  openblas_set_num_threads(threads < 1 ? 1 : threads);
+  set_thread_limit(threads);
 }
 
-TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
-                  const TrainOptions& options, std::ostream& out_all, std::ostream& log_all) {
+namespace {
+
+GraphSpec with_overrides(const GraphSpec& spec_in, const TrainOptions& options) {
   GraphSpec spec = spec_in;
   if (options.epochs) spec.train.epochs = *options.epochs;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   if (options.lr) spec.train.optimizer.lr = *options.lr;
   if (options.seed) spec.train.seed = *options.seed;
-  set_thread_count(options.threads);
-  // Data parallelism (see data_parallel.hpp): only rank 0 prints and writes files.
+  return spec;
+}
+
+// One `train` command: the epochs, the Ctrl-C checkpoint, the numeric fault message and the
+// files at the end, over a prepared setup and a locked output folder.
+//
+// Data parallelism (data_parallel.hpp): every process runs this with its communicator; each
+// step's gradients are summed over the processes, evaluation is sharded, and only the root
+// (the one process given `files`) writes files and prints (the others' streams are silent).
+class TrainingRun {
+ public:
+  TrainingRun(const GraphSpec& spec, TrainingSetup& setup, const std::string& dir, RunFiles* files,
+              Communicator& comm, const TrainOptions& options, std::ostream& out, std::ostream& log)
+      : spec_(spec),
+        setup_(setup),
+        model_(*setup.model),
+        dir_(dir),
+        files_(files),
+        comm_(comm),
+        options_(options),
+        out_(out),
+        log_(log),
+        bar_(log, options.progress),
+        steps_per_epoch_((setup.data.train.size + setup.batch - 1) / setup.batch),
+        order_(static_cast<size_t>(setup.data.train.size)) {
+    report_.out_dir = dir;
+    if (files) recorder_.emplace(dir, model_, setup.bindings, setup.data);
+    if (comm.size() > 1)
+      parallel_.emplace(comm, model_, *setup.optimizer,
+                        [this](double loss, int64_t rows) { check_loss(loss, rows); });
+  }
+
+  void resume(const RunIdentity& identity) {
+    const std::string& path = options_.resume;
+    // The root reads the file for everyone: the other machines need not see it.
+    const std::string bytes = broadcast_file(comm_, path, "checkpoint");
+    collectively(comm_, [&] {
+      Metadata meta;
+      start_ = load_checkpoint_bytes(bytes, path, model_, setup_.optimizer.get(), &meta);
+      check_resume(path, meta, identity, start_, setup_.optimizer->steps(), steps_per_epoch_);
+      for (const auto& m : history_from_checkpoint(meta, path))
+        if (m.epoch >= 1 && m.epoch <= start_.epoch) report_.history.push_back(m);
+    });
+    resumed_from_ = path;
+    log_ << fmt::format("resuming from {} at epoch {}, step {}\n", path, start_.epoch + 1,
+                        start_.step);
+  }
+
+  TrainReport run() {
+    InterruptGuard guard;
+    out_ << fmt::format(
+        "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
+        spec_.name, setup_.data.name, setup_.data.train.size, setup_.data.test.size, setup_.batch,
+        spec_.train.epochs, setup_.optimizer->name(), setup_.optimizer->learning_rate());
+    on_root([&] {
+      if (options_.resume.empty())
+        recorder_->record_epoch(0, spec_.train.epochs);
+      else
+        recorder_->resume_at(start_.epoch);
+    });
+    started_ = last_save_ = std::chrono::steady_clock::now();
+    for (int64_t epoch = start_.epoch + 1; epoch <= spec_.train.epochs; ++epoch) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!run_epoch(epoch)) return report_;
+      bar_.clear();
+      end_epoch(epoch,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    finish();
+    return report_;
+  }
+
+ private:
+  // False if Ctrl-C stopped it (after saving a checkpoint).
+  bool run_epoch(int64_t epoch) {
+    const int64_t n = setup_.data.train.size, batch = setup_.batch;
+    epoch_order(spec_.train.seed, epoch, order_);
+    for (int64_t step = epoch == start_.epoch + 1 ? start_.step : 0; step < steps_per_epoch_;
+         ++step) {
+      now_ = {epoch, step};
+      if (!take_step(order_.data() + step * batch, std::min(batch, n - step * batch))) {
+        interrupted(epoch, step);
+        return false;
+      }
+      weights_updated_ = true;
+      bar_.update(epoch, step + 1, steps_per_epoch_);
+    }
+    return true;
+  }
+
+  // One update on the global batch order[0, count); false, having changed nothing, if Ctrl-C
+  // came (in a data-parallel run: to any process).
+  bool take_step(const int64_t* order, int64_t count) {
+    const Split& train = setup_.data.train;
+    const bool stop = g_interrupted.load();
+    if (parallel_)
+      return !parallel_->run(setup_.bindings, train, setup_.data.classes, order, count, stop);
+    if (stop) return false;
+    load_batch(model_, setup_.bindings, train, setup_.data.classes, order, count);
+    model_.forward(count, {true, setup_.optimizer->steps()});
+    check_loss(model_.loss(), count);
+    model_.backward(count);
+    setup_.optimizer->step(model_.parameters());
+    return true;
+  }
+
+  void check_loss(double loss, int64_t rows) {
+    if (!std::isfinite(loss)) numeric_fault(now_.epoch, now_.step, rows);
+  }
+
+  void end_epoch(int64_t epoch, double seconds) {
+    const Dataset& data = setup_.data;
+    Evaluation on_train =
+        evaluate_sharded(comm_, model_, setup_.bindings, data.train, data.classes);
+    Evaluation on_test = evaluate_sharded(comm_, model_, setup_.bindings, data.test, data.classes);
+    EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
+                   on_test.loss, on_test.accuracy, seconds};
+    report_.history.push_back(m);
+    on_root([&] { recorder_->record_epoch(epoch, spec_.train.epochs); });
+    out_ << fmt::format(
+                "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
+                epoch, spec_.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
+                percent(m.test_accuracy), seconds)
+         << std::flush;
+    save_if_due(epoch);
+  }
+
+  void save_if_due(int64_t epoch) {
+    // Each save is flushed to disk; on tiny data sets that would cost more than the epoch.
+    auto now = std::chrono::steady_clock::now();
+    // The root's clock decides for all, so every process knows whether a checkpoint exists.
+    float due =
+        epoch == spec_.train.epochs || now - last_save_ > std::chrono::seconds(5) ? 1.0f : 0.0f;
+    comm_.broadcast(&due, 1);
+    if (due == 0) return;
+    on_root([&] {
+      files_->save_checkpoint(model_, setup_.optimizer.get(), {epoch, 0}, report_.history);
+      files_->write_metrics(report_.history);
+    });
+    checkpoint_written_ = true;
+    last_save_ = now;
+  }
+
+  // Runs `write` on the root, the one process that writes files; a failure ends every process.
+  void on_root(const std::function<void()>& write) {
+    collectively(comm_, [&] {
+      if (files_) write();
+    });
+  }
+
+  void interrupted(int64_t epoch, int64_t step) {
+    bar_.clear();
+    on_root([&] {
+      files_->save_checkpoint(model_, setup_.optimizer.get(), {epoch - 1, step}, report_.history);
+    });
+    const std::string checkpoint = run_checkpoint_path(dir_);
+    log_ << fmt::format(
+        "interrupted in epoch {} at step {}: checkpoint saved to {}\ncontinue with: {}\n", epoch,
+        step, checkpoint, resume_command(spec_.path, options_, dir_, checkpoint));
+    report_.interrupted = true;
+  }
+
+  [[noreturn]] void numeric_fault(int64_t epoch, int64_t step, int64_t count) {
+    bar_.clear();
+    // Only a checkpoint that exists is worth naming: this run's last save, or the one it
+    // resumed from.
+    std::string last_good = checkpoint_written_ ? run_checkpoint_path(dir_) : resumed_from_;
+    throw NumericFault(
+        SourceLocation{spec_.path, 0, 0},
+        fmt::format(
+            "the loss became {} in epoch {}, step {}; {}.{}",
+            std::isnan(model_.loss()) ? "NaN" : "infinite", epoch, step + 1,
+            non_finite_cause(model_, count, weights_updated_, setup_.optimizer->learning_rate()),
+            last_good.empty() ? "" : " The last good checkpoint is " + last_good));
+  }
+
+  void finish() {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    on_root([&] {
+      files_->write_model(model_);
+      files_->write_curves(report_.history, spec_.name);
+      if (setup_.data.train.feature_shape == std::vector<int64_t>{2} && model_.predict_value() >= 0)
+        files_->write_decision(model_, setup_.bindings, setup_.data);
+      recorder_->finish(describe_run(spec_, setup_, options_), report_.history, seconds);
+    });
+    if (parallel_ && parallel_->steps() > 0)
+      out_ << fmt::format(
+          "data parallel over {} processes: the gradient sum took {:.1f} us per step, {:.1f} % "
+          "of the step\n",
+          comm_.size(),
+          1e6 * parallel_->exchange_seconds() / static_cast<double>(parallel_->steps()),
+          100 * parallel_->exchange_seconds() / parallel_->step_seconds());
+    if (!report_.history.empty()) {
+      const auto& last = report_.history.back();
+      out_ << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
+                          percent(last.train_accuracy), percent(last.test_accuracy), dir_);
+    }
+  }
+
+  const GraphSpec& spec_;
+  TrainingSetup& setup_;
+  Model& model_;
+  const std::string dir_;
+  RunFiles* files_;  // null but on the root
+  Communicator& comm_;
+  const TrainOptions& options_;
+  std::ostream& out_;
+  std::ostream& log_;
+  ProgressBar bar_;
+  const int64_t steps_per_epoch_;
+  std::vector<int64_t> order_;
+  TrainReport report_;
+  TrainingPosition start_;
+  TrainingPosition now_;  // the step being taken, for the numeric fault's message
+  std::string resumed_from_;
+  bool weights_updated_ = false;
+  bool checkpoint_written_ = false;
+  std::optional<RunRecorder> recorder_;  // report.html's frames and run.json (root only)
+  std::optional<DataParallelStep> parallel_;
+  std::chrono::steady_clock::time_point started_, last_save_;
+};
+
+}  // namespace
+
+TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
+                  const TrainOptions& options, std::ostream& out_all, std::ostream& log_all) {
+  // Data parallelism (see data_parallel.hpp): only the root prints and writes files, and what
+  // fails in one process is reported once and ends them all.
   auto solo = solo_communicator();
   Communicator& comm = options.comm ? *options.comm : *solo;
   std::ostream quiet(nullptr);
   std::ostream& out = comm.is_root() ? out_all : quiet;
   std::ostream& log = comm.is_root() ? log_all : quiet;
-
-  TrainingSetup setup;
-  collectively(comm, [&] { setup = prepare_training(spec, registry, std::move(data), "train"); });
-  if (comm.size() > 1) check_same_run(comm, run_facts(spec, setup));
-  broadcast_model(comm, *setup.model);
-  const Dataset& samples = setup.data;
-  Model* model = setup.model.get();
-  const auto& bindings = setup.bindings;
-  auto& optimizer = setup.optimizer;
-  const int64_t n = samples.train.size;
-  const int64_t batch = setup.batch;
-
-  std::optional<RunFiles> files;
-  TrainReport report;
-  report.out_dir = options.out_dir.empty() ? "runs/" + spec.name : options.out_dir;
-  const std::string checkpoint_path = report.out_dir + "/checkpoint.safetensors";
-  collectively(comm, [&] {
-    if (comm.is_root()) files.emplace(report.out_dir);
-  });
-  TrainingPosition start;
   collectively(comm, [&] {
     if (!options.resume.empty() && !options.weights.empty())
       throw InputError("--weights starts a new run from weights; --resume continues one: use one");
   });
-  if (!options.weights.empty()) {
-    const std::string bytes = broadcast_file(comm, options.weights);
-    collectively(comm, [&] { load_checkpoint_data(bytes, options.weights, *model, nullptr); });
-  }
-  if (!options.resume.empty()) {
-    // Rank 0 reads the file for everyone: the other machines need not see it.
-    const std::string bytes = broadcast_file(comm, options.resume);
-    collectively(comm, [&] {
-      start = load_checkpoint_data(bytes, options.resume, *model, optimizer.get());
-      report.history = history_in_checkpoint(bytes, options.resume);
-    });
-    log << fmt::format("resuming from {} at epoch {}, step {}\n", options.resume, start.epoch + 1,
-                       start.step);
-  }
-
-  const int64_t steps_per_epoch = (n + batch - 1) / batch;
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  InterruptGuard guard;
-  ProgressBar bar(log, options.progress);
-  out << fmt::format(
-      "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n", spec.name,
-      samples.name, n, samples.test.size, batch, spec.train.epochs, optimizer->name(),
-      optimizer->learning_rate());
-  TrainingPosition now;  // the step being taken, for the message of a non-finite loss
-  auto check_loss = [&](double loss, int64_t count) {
-    if (std::isfinite(loss)) return;
-    bar.clear();
-    int bad = model->first_non_finite_node(count);
-    std::string node = bad >= 0 ? model->nodes()[bad].spec->name : "?";
-    throw NumericFault(SourceLocation{spec.path, 0, 0},
-                       fmt::format("the loss became {} in epoch {}, step {}; the first node "
-                                   "with a non-finite output is '{}'. The last good "
-                                   "checkpoint is {} (try a smaller learning rate)",
-                                   loss, now.epoch, now.step + 1, node, checkpoint_path));
-  };
-  std::optional<DataParallelStep> parallel;
-  if (comm.size() > 1) parallel.emplace(comm, *model, *optimizer, check_loss);
-  auto last_save = std::chrono::steady_clock::now();
-  for (int64_t epoch = start.epoch + 1; epoch <= spec.train.epochs; ++epoch) {
-    auto t0 = std::chrono::steady_clock::now();
-    epoch_order(spec.train.seed, epoch, order);
-    int64_t first_step = epoch == start.epoch + 1 ? start.step : 0;
-    for (int64_t step = first_step; step < steps_per_epoch; ++step) {
-      now = {epoch, step};
-      int64_t begin = step * batch;
-      int64_t count = std::min(batch, n - begin);
-      bool stop = g_interrupted.load();
-      if (parallel) {
-        stop = parallel->run(bindings, samples.train, samples.classes, order.data() + begin, count,
-                             stop);
-      } else if (!stop) {
-        load_batch(*model, bindings, samples.train, samples.classes, order.data() + begin, count);
-        model->forward(count, {true, optimizer->steps()});
-        check_loss(model->loss(), count);
-        model->backward(count);
-        optimizer->step(model->parameters());
-      }
-      if (stop) {
-        bar.clear();
-        collectively(comm, [&] {
-          if (files)
-            files->save_checkpoint(*model, optimizer.get(), {epoch - 1, step}, report.history);
-        });
-        log << fmt::format(
-            "interrupted in epoch {} at step {}: checkpoint saved to {}\n"
-            "continue with: graph-runner train {} --resume {}\n",
-            epoch, step, checkpoint_path, spec.path, checkpoint_path);
-        report.interrupted = true;
-        return report;
-      }
-      bar.update(epoch, step + 1, steps_per_epoch);
-    }
-    bar.clear();
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    Evaluation on_train = evaluate_sharded(comm, *model, bindings, samples.train, samples.classes);
-    Evaluation on_test = evaluate_sharded(comm, *model, bindings, samples.test, samples.classes);
-    EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
-                   on_test.loss, on_test.accuracy, seconds};
-    report.history.push_back(m);
-    out << fmt::format(
-               "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
-               epoch, spec.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
-               percent(m.test_accuracy), seconds)
-        << std::flush;
-    // Each save is flushed to disk; on tiny data sets that would cost more than the epoch.
-    auto t = std::chrono::steady_clock::now();
-    collectively(comm, [&] {
-      if (files && (epoch == spec.train.epochs || t - last_save > std::chrono::seconds(5))) {
-        files->save_checkpoint(*model, optimizer.get(), {epoch, 0}, report.history);
-        files->write_metrics(report.history);
-        last_save = t;
-      }
-    });
-  }
+  const GraphSpec spec = with_overrides(spec_in, options);
+  set_thread_count(options.threads);
+  TrainingSetup setup;
   collectively(comm, [&] {
-    if (!files) return;
-    files->write_model(*model);
-    files->write_curves(report.history, spec.name);
-    if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
-      files->write_decision(*model, bindings, samples);
+    setup = prepare_training(spec, registry, std::move(data), "train");
+    check_checkpoint_names(*setup.model);
   });
-  if (parallel && parallel->steps() > 0)
-    out << fmt::format(
-        "data parallel over {} processes: the gradient sum took {:.1f} us per step, {:.1f} % of "
-        "the step\n",
-        comm.size(), 1e6 * parallel->exchange_seconds() / static_cast<double>(parallel->steps()),
-        100 * parallel->exchange_seconds() / parallel->step_seconds());
-  if (!report.history.empty()) {
-    const auto& last = report.history.back();
-    out << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
-                       percent(last.train_accuracy), percent(last.test_accuracy), report.out_dir);
+  if (comm.size() > 1) check_same_run(comm, run_facts(spec, setup));
+  broadcast_model(comm, *setup.model);
+  // Weights for fine-tuning are untrusted like a checkpoint; refused before the folder exists.
+  if (!options.weights.empty()) {
+    const std::string bytes = broadcast_file(comm, options.weights, "weights file");
+    collectively(comm,
+                 [&] { load_checkpoint_bytes(bytes, options.weights, *setup.model, nullptr); });
   }
-  return report;
+  const RunIdentity identity = run_identity(spec, setup.batch);
+  // Before any epoch: the folder is locked and known to be writable, or the run stops here.
+  std::string dir;
+  std::optional<RunFiles> files;
+  collectively(comm, [&] {
+    dir = options.out_dir.empty() ? default_run_folder(spec.name) : options.out_dir;
+    if (comm.is_root()) files.emplace(dir, identity_metadata(identity));
+  });
+  TrainingRun run(spec, setup, dir, files ? &*files : nullptr, comm, options, out, log);
+  if (!options.resume.empty()) run.resume(identity);
+  return run.run();
 }
 
 }  // namespace gradflow
