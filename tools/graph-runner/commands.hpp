@@ -2,6 +2,8 @@
 // from inside becomes "file:line:col: error: ..." and status 2 in main().
 #pragma once
 
+#include <gradflow/communicator.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -12,6 +14,8 @@ namespace gradflow::cli {
 
 struct Common {
   std::vector<std::string> plugins;  // --plugin, repeatable
+  Communicator* comm = nullptr;      // the processes of this run (size 1 without mpirun)
+  bool distributed = false;          // set by a command that runs on every process
 };
 
 // Registers a subcommand on `app`; `run` is set to its action when it is chosen.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
+#include <gradflow/communicator.hpp>
 #include <gradflow/epoch_metrics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
@@ -32,6 +33,8 @@ struct TrainOptions {
   bool progress = false;               // draw a progress bar on stderr
   std::vector<std::string> plugins;    // --plugin flags, repeated in the printed resume command
   std::vector<std::string> overrides;  // the --set KEY=VALUE the graph was read with, for run.json
+  // The processes the run is spread over (data parallelism); null: this process alone.
+  Communicator* comm = nullptr;
 };
 
 struct TrainReport {
