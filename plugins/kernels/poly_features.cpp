@@ -16,16 +16,14 @@ constexpr int64_t kMaxFeatures = 1'000'000;
 }  // namespace
 
 OpSchema PolyFeatures::schema() {
-  OpSchema s;
-  s.name = "PolyFeatures";
-  s.doc =
-      "All monomials of degree 1..degree of a rank-1 input (x1, x2, x1^2, x1 x2, x2^2, ...), "
-      "ordered by degree; no constant term (the next Linear's bias is one).";
-  s.inputs = {"x"};
-  s.attrs = {
-      {"degree", GF_ATTR_INT, "2", 1, 6, "highest total degree of the monomials"},
-  };
-  return s;
+  namespace attr = gradflow::attr;
+  return OpSchema(
+             "PolyFeatures",
+             "All monomials of degree 1..degree of a rank-1 input (x1, x2, x1^2, x1 x2, "
+             "x2^2, ...), ordered by degree; no constant term (the next Linear's bias is one).")
+      .input("x")
+      .attr(attr::integer("degree").default_value(2).range(1, 6).doc(
+          "highest total degree of the monomials"));
 }
 
 std::unique_ptr<PolyFeatures> PolyFeatures::create(const Attrs& attrs, NodeSetup& setup) {

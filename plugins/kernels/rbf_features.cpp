@@ -24,19 +24,20 @@ std::string number_text(double v) {
 }  // namespace
 
 OpSchema RBFFeatures::schema() {
+  namespace attr = gradflow::attr;
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  OpSchema s;
-  s.name = "RBFFeatures";
-  s.doc =
-      "Random Fourier features of the Gaussian kernel exp(-gamma |x - x'|^2): "
-      "sqrt(2/D) cos(W x + b), W ~ N(0, 2 gamma), b ~ U(0, 2 pi); fixed, not trained.";
-  s.inputs = {"x"};
-  s.attrs = {
-      {"gamma", GF_ATTR_FLOAT, "1", 0, kInf, "kernel width: exp(-gamma |x - x'|^2), > 0"},
-      {"features", GF_ATTR_INT, "100", 1, 100000, "number of random features D (output size)"},
-      {"seed", GF_ATTR_INT, "0", 0, kInf, "seed of W and b; the same seed gives the same map"},
-  };
-  return s;
+  return OpSchema("RBFFeatures",
+                  "Random Fourier features of the Gaussian kernel exp(-gamma |x - x'|^2): "
+                  "sqrt(2/D) cos(W x + b), W ~ N(0, 2 gamma), b ~ U(0, 2 pi); fixed, not trained.")
+      .input("x")
+      .attr(attr::number("gamma").default_value(1.0).range(0, kInf).doc(
+          "kernel width: exp(-gamma |x - x'|^2), > 0"))
+      .attr(attr::integer("features")
+                .default_value(100)
+                .range(1, 100000)
+                .doc("number of random features D (output size)"))
+      .attr(attr::integer("seed").default_value(0).range(0, kInf).doc(
+          "seed of W and b; the same seed gives the same map"));
 }
 
 std::unique_ptr<RBFFeatures> RBFFeatures::create(const Attrs& attrs, NodeSetup& setup) {

@@ -1,4 +1,5 @@
 #include "commands.hpp"
+#include "console_events.hpp"
 #include "session.hpp"
 
 #include <gradflow/data_parallel.hpp>
@@ -47,7 +48,10 @@ int run_train(const TrainArgs& a, const Common& common) {
   options.threads = a.threads;
   options.resume = a.resume;
   options.weights = a.weights;
-  options.progress = comm.is_root() && ::isatty(STDERR_FILENO) != 0;
+  // Ctrl-C saves a checkpoint; the bar is drawn by the one process that prints.
+  InterruptGuard interrupt;
+  ProgressBar bar(std::cerr, comm.is_root() && ::isatty(STDERR_FILENO) != 0);
+  options.events = console_events(bar);
   options.plugins = common.plugins;
   for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
   options.comm = &comm;

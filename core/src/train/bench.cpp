@@ -43,7 +43,7 @@ double step_flops(const Model& model, int64_t rows) {
 // The parts of a step that `--breakdown` reports, summed over the timed rounds.
 struct PartTimes {
   NodeTimes nodes;
-  double load_batch = 0, optimizer = 0;
+  StepTimes outside_nodes;  // the batch gathering and the optimizer's update
   int64_t steps = 0;
 };
 
@@ -56,10 +56,8 @@ double seconds_since(Clock::time_point t0) {
 void time_rounds(TrainingSetup& setup, const GraphSpec& spec, const BenchOptions& options,
                  BenchReport& r, PartTimes* parts) {
   Model& model = *setup.model;
-  const Dataset& data = setup.data;
-  const int64_t n = data.train.size, batch = setup.batch;
+  const int64_t n = setup.data.train.size, batch = setup.batch;
   std::vector<int64_t> order(static_cast<size_t>(n));
-  int64_t step_index = 0;
   for (int64_t round = 1; round <= options.warmup + options.epochs; ++round) {
     const bool timed = round > options.warmup;
     PartTimes* p = timed ? parts : nullptr;
@@ -69,14 +67,7 @@ void time_rounds(TrainingSetup& setup, const GraphSpec& spec, const BenchOptions
     auto t0 = Clock::now();
     for (int64_t step = 0; step < r.round_steps; ++step) {
       const int64_t begin = step * batch, count = std::min(batch, n - begin);
-      auto t_load = p ? Clock::now() : Clock::time_point{};
-      load_batch(model, setup.bindings, data.train, data.classes, order.data() + begin, count);
-      if (p) p->load_batch += seconds_since(t_load);
-      model.forward(count, {true, step_index++});
-      model.backward(count);
-      auto t_opt = p ? Clock::now() : Clock::time_point{};
-      setup.optimizer->step(model.parameters());
-      if (p) p->optimizer += seconds_since(t_opt);
+      train_step(setup, order.data() + begin, count, {}, p ? &p->outside_nodes : nullptr);
     }
     if (timed) r.epoch_seconds.push_back(seconds_since(t0));
     if (p) p->steps += r.round_steps;
@@ -96,7 +87,7 @@ std::vector<std::pair<std::string, double>> summarise(const Model& model, const 
       }
     out.emplace_back(part, seconds * per_step);
   };
-  add("load_batch", t.load_batch);
+  add("load_batch", t.outside_nodes.load_batch);
   const auto& nodes = model.nodes();
   for (size_t k = 0; k < nodes.size(); ++k)
     add(std::string(nodes[k].op->def->name) + ".forward", t.nodes.forward[k]);
@@ -104,7 +95,7 @@ std::vector<std::pair<std::string, double>> summarise(const Model& model, const 
   for (size_t k = nodes.size(); k-- > 0;)
     if (nodes[k].in_backward && !nodes[k].fused_away)
       add(std::string(nodes[k].op->def->name) + ".backward", t.nodes.backward[k]);
-  add("optimizer", t.optimizer);
+  add("optimizer", t.outside_nodes.optimizer);
   return out;
 }
 

@@ -16,66 +16,14 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <functional>
 #include <numeric>
 #include <optional>
 
 namespace gradflow {
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_interrupt(int) {
-  g_interrupted.store(true);
-}
-
-// Installs the Ctrl-C handler for the duration of a training run.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted.store(false);
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &previous_int_);
-    ::sigaction(SIGTERM, &action, &previous_term_);
-  }
-  ~InterruptGuard() {
-    ::sigaction(SIGINT, &previous_int_, nullptr);
-    ::sigaction(SIGTERM, &previous_term_, nullptr);
-  }
-
- private:
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
-};
-
-class ProgressBar {
- public:
-  ProgressBar(std::ostream& log, bool enabled) : log_(log), enabled_(enabled) {}
-  void update(int64_t epoch, int64_t done, int64_t total) {
-    if (!enabled_ || total <= 0) return;
-    int64_t percent = done * 100 / total;
-    if (percent == last_) return;
-    last_ = percent;
-    int filled = static_cast<int>(percent * 30 / 100);
-    log_ << fmt::format("\repoch {:>4} [{:<30}] {:>3}%", epoch, std::string(filled, '#'), percent)
-         << std::flush;
-  }
-  void clear() {
-    if (enabled_ && last_ >= 0) log_ << "\r" << std::string(48, ' ') << "\r" << std::flush;
-    last_ = -1;
-  }
-
- private:
-  std::ostream& log_;
-  bool enabled_;
-  int64_t last_ = -1;
-};
 
 std::string percent(double accuracy) {
   return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
@@ -99,6 +47,25 @@ void refuse_untrainable_losses(const Model& model, const std::string& purpose) {
 }
 
 }  // namespace
+
+void train_step(TrainingSetup& setup, const int64_t* order, int64_t count,
+                const std::function<void(double loss)>& check_loss, StepTimes* times) {
+  Model& model = *setup.model;
+  const Dataset& data = setup.data;
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  const auto t_load = times ? Clock::now() : Clock::time_point{};
+  load_batch(model, setup.bindings, data.train, data.classes, order, count);
+  if (times) times->load_batch += seconds_since(t_load);
+  model.forward(count, {true, setup.optimizer->steps()});
+  if (check_loss) check_loss(model.loss());
+  model.backward(count);
+  const auto t_opt = times ? Clock::now() : Clock::time_point{};
+  setup.optimizer->step(model.parameters());
+  if (times) times->optimizer += seconds_since(t_opt);
+}
 
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
   std::iota(order.begin(), order.end(), 0);
@@ -161,7 +128,6 @@ class TrainingRun {
         options_(options),
         out_(out),
         log_(log),
-        bar_(log, options.progress),
         steps_per_epoch_((setup.data.train.size + setup.batch - 1) / setup.batch),
         order_(static_cast<size_t>(setup.data.train.size)) {
     report_.out_dir = dir;
@@ -188,7 +154,6 @@ class TrainingRun {
   }
 
   TrainReport run() {
-    InterruptGuard guard;
     out_ << fmt::format(
         "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
         spec_.name, setup_.data.name, setup_.data.train.size, setup_.data.test.size, setup_.batch,
@@ -203,7 +168,7 @@ class TrainingRun {
     for (int64_t epoch = start_.epoch + 1; epoch <= spec_.train.epochs; ++epoch) {
       auto t0 = std::chrono::steady_clock::now();
       if (!run_epoch(epoch)) return report_;
-      bar_.clear();
+      if (options_.events.before_line) options_.events.before_line();
       end_epoch(epoch,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
@@ -224,7 +189,7 @@ class TrainingRun {
         return false;
       }
       weights_updated_ = true;
-      bar_.update(epoch, step + 1, steps_per_epoch_);
+      if (options_.events.progress) options_.events.progress(epoch, step + 1, steps_per_epoch_);
     }
     return true;
   }
@@ -232,16 +197,12 @@ class TrainingRun {
   // One update on the global batch order[0, count); false, having changed nothing, if Ctrl-C
   // came (in a data-parallel run: to any process).
   bool take_step(const int64_t* order, int64_t count) {
-    const Split& train = setup_.data.train;
-    const bool stop = g_interrupted.load();
+    const bool stop = options_.events.stop_requested && options_.events.stop_requested();
     if (parallel_)
-      return !parallel_->run(setup_.bindings, train, setup_.data.classes, order, count, stop);
+      return !parallel_->run(setup_.bindings, setup_.data.train, setup_.data.classes, order, count,
+                             stop);
     if (stop) return false;
-    load_batch(model_, setup_.bindings, train, setup_.data.classes, order, count);
-    model_.forward(count, {true, setup_.optimizer->steps()});
-    check_loss(model_.loss(), count);
-    model_.backward(count);
-    setup_.optimizer->step(model_.parameters());
+    train_step(setup_, order, count, [&](double loss) { check_loss(loss, count); });
     return true;
   }
 
@@ -290,7 +251,7 @@ class TrainingRun {
   }
 
   void interrupted(int64_t epoch, int64_t step) {
-    bar_.clear();
+    if (options_.events.before_line) options_.events.before_line();
     on_root([&] {
       files_->save_checkpoint(model_, setup_.optimizer.get(), {epoch - 1, step}, report_.history);
     });
@@ -302,7 +263,7 @@ class TrainingRun {
   }
 
   [[noreturn]] void numeric_fault(int64_t epoch, int64_t step, int64_t count) {
-    bar_.clear();
+    if (options_.events.before_line) options_.events.before_line();
     // Only a checkpoint that exists is worth naming: this run's last save, or the one it
     // resumed from.
     std::string last_good = checkpoint_written_ ? run_checkpoint_path(dir_) : resumed_from_;
@@ -348,7 +309,6 @@ class TrainingRun {
   const TrainOptions& options_;
   std::ostream& out_;
   std::ostream& log_;
-  ProgressBar bar_;
   const int64_t steps_per_epoch_;
   std::vector<int64_t> order_;
   TrainReport report_;
