@@ -161,28 +161,27 @@ namespace {
 
 // One record for both outputs, so the JSON and the key-value lines cannot drift apart.
 nlohmann::ordered_json bench_record(const BenchReport& r) {
-  nlohmann::ordered_json j;
-  j["tool"] = "gradflow";
-  j["graph"] = r.graph;
-  j["dataset"] = r.dataset;
-  j["train_samples"] = r.train_samples;
-  j["batch"] = r.batch;
-  j["steps_per_epoch"] = r.steps_per_epoch;
-  j["round_steps"] = r.round_steps;
-  j["threads"] = r.threads;
-  j["epochs"] = r.epochs;
-  j["warmup"] = r.warmup;
-  j["epoch_s"] = r.epoch_median;
-  j["step_us"] = r.step_median * 1e6;
-  j["samples_per_s"] = r.samples_per_second;
-  j["gflop_per_epoch"] = r.flops_per_epoch / 1e9;
-  j["gflops"] = r.gflops;
-  j["eval_s"] = r.eval_seconds;
-  j["train_accuracy"] = r.train_accuracy;
-  j["test_accuracy"] = r.test_accuracy;
-  j["test_loss"] = r.final_loss;
-  j["peak_rss_kib"] = r.peak_rss_kib;
-  j["epoch_s_all"] = r.epoch_seconds;
+  nlohmann::ordered_json j = {{"tool", "gradflow"},
+                              {"graph", r.graph},
+                              {"dataset", r.dataset},
+                              {"train_samples", r.train_samples},
+                              {"batch", r.batch},
+                              {"steps_per_epoch", r.steps_per_epoch},
+                              {"round_steps", r.round_steps},
+                              {"threads", r.threads},
+                              {"epochs", r.epochs},
+                              {"warmup", r.warmup},
+                              {"epoch_s", r.epoch_median},
+                              {"step_us", r.step_median * 1e6},
+                              {"samples_per_s", r.samples_per_second},
+                              {"gflop_per_epoch", r.flops_per_epoch / 1e9},
+                              {"gflops", r.gflops},
+                              {"eval_s", r.eval_seconds},
+                              {"train_accuracy", r.train_accuracy},
+                              {"test_accuracy", r.test_accuracy},
+                              {"test_loss", r.final_loss},
+                              {"peak_rss_kib", r.peak_rss_kib},
+                              {"epoch_s_all", r.epoch_seconds}};
   if (!r.breakdown.empty()) {
     nlohmann::ordered_json parts;
     for (const auto& [name, us] : r.breakdown) parts[name] = us;
