@@ -76,9 +76,10 @@ as_root() {
 }
 
 # --- Debian packages -------------------------------------------------------------------------
+# Open MPI (libopenmpi-dev, openmpi-bin) builds data-parallel training; CMake skips it if absent.
 packages=(cmake ninja-build g++ pkg-config libyaml-cpp-dev libboost-graph-dev libopenblas-dev
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev libonnx-dev libprotobuf-dev nodejs
-  npm graphviz)
+  npm graphviz libopenmpi-dev openmpi-bin)
 # With the data sets come the references the tests compare with: scikit-learn (SVC on the same
 # points), ONNX's checker, PyTorch (tools/onnx/make_fixtures.py) and YAML for the test scripts.
 if [[ $want_data == 1 ]]; then

@@ -172,14 +172,11 @@ Dataset load_csv_spec(const YAML::Node& spec, const std::string& base_dir,
   d.name = "csv";
   d.train = load_csv(*train, label);
   d.test = load_csv(*test, label);
-  if (d.train.feature_shape != d.test.feature_shape) {
-    throw InputError(SourceLocation{*test, 1, 0},
-                     fmt::format("{} feature columns, but the training file '{}' has {}",
-                                 d.test.feature_size(), *train, d.train.feature_size()));
-  }
-  d.classes = max_label_plus_one(d.train, d.test);
-  apply_limit(d.train, limits.train);
-  apply_limit(d.test, limits.test);
+  finish_pair(d, limits, [&] {
+    return InputError(SourceLocation{*test, 1, 0},
+                      fmt::format("{} feature columns, but the training file '{}' has {}",
+                                  d.test.feature_size(), *train, d.train.feature_size()));
+  });
   return d;
 }
 

@@ -54,6 +54,7 @@ struct Limits {
 };
 Limits read_limits(const YAML::Node& spec, const std::string& source, DiagnosticList& errors);
 void apply_limit(Split& split, std::optional<int64_t> limit);
+void apply_limits(Dataset& d, const Limits& limits);
 
 // A required file-path key: present, a string, and naming an existing file (relative paths
 // from `base_dir`). Problems are reported at the key's position in the graph file.
@@ -63,6 +64,16 @@ std::optional<std::string> yaml_input_path(const YAML::Node& spec, const std::st
 
 // 1 + the largest label of both splits.
 int64_t max_label_plus_one(const Split& a, const Split& b);
+
+// The end of every loader of a train file and a test file: the same features on both sides
+// (else the error `mismatch()` makes), the classes from the full files (so that a limit cannot
+// shrink the one-hot width), then the limits.
+template <class Mismatch>
+void finish_pair(Dataset& d, const Limits& limits, Mismatch&& mismatch) {
+  if (d.train.feature_shape != d.test.feature_shape) throw mismatch();
+  d.classes = max_label_plus_one(d.train, d.test);
+  apply_limits(d, limits);
+}
 
 // Resolves a data file path from the graph: relative paths are taken from `base_dir`.
 std::string resolve_path(const std::string& base_dir, const std::string& path);

@@ -138,6 +138,11 @@ void apply_limit(Split& split, std::optional<int64_t> limit) {
   split.labels.resize(static_cast<size_t>(*limit));
 }
 
+void apply_limits(Dataset& d, const Limits& limits) {
+  apply_limit(d.train, limits.train);
+  apply_limit(d.test, limits.test);
+}
+
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
   std::filesystem::path p(path);
   if (p.is_absolute() || base_dir.empty()) return p.string();

@@ -51,8 +51,7 @@ Dataset load_fashion_mnist_spec(const YAML::Node& spec, const std::string& sourc
   d.test = load_idx(test_images, test_labels);
   check_labels(d.train, train_labels);
   check_labels(d.test, test_labels);
-  apply_limit(d.train, limits.train);
-  apply_limit(d.test, limits.test);
+  apply_limits(d, limits);
   return d;
 }
 

@@ -245,16 +245,12 @@ Dataset load_idx_spec(const YAML::Node& spec, const std::string& base_dir,
   d.name = "idx";
   d.train = load_idx(*train_images, *train_labels);
   d.test = load_idx(*test_images, *test_labels);
-  if (d.train.feature_shape != d.test.feature_shape) {
-    throw InputError(SourceLocation{*test_images, 0, 0},
-                     fmt::format("test images have {} pixels each, but the training images ('{}') "
-                                 "have {}",
-                                 d.test.feature_size(), *train_images, d.train.feature_size()));
-  }
-  // Classes come from the full files, so that a limit cannot shrink the one-hot width.
-  d.classes = max_label_plus_one(d.train, d.test);
-  apply_limit(d.train, limits.train);
-  apply_limit(d.test, limits.test);
+  finish_pair(d, limits, [&] {
+    return InputError(SourceLocation{*test_images, 0, 0},
+                      fmt::format("test images have {} pixels each, but the training images "
+                                  "('{}') have {}",
+                                  d.test.feature_size(), *train_images, d.train.feature_size()));
+  });
   return d;
 }
 

@@ -239,8 +239,7 @@ Dataset load_mnist_spec(const YAML::Node& spec, const std::string& source) {
     auto [digit, index] = images[static_cast<size_t>(order[static_cast<size_t>(k)])];
     copy_sample(digits[digit], digit, index, k < train_count ? dataset.train : dataset.test);
   }
-  apply_limit(dataset.train, limits.train);
-  apply_limit(dataset.test, limits.test);
+  apply_limits(dataset, limits);
   return dataset;
 }
 

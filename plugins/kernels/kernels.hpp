@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace gradflow_kernels {
@@ -15,6 +16,27 @@ using gradflow::Attrs;
 using gradflow::NodeSetup;
 using gradflow::OpSchema;
 using gradflow::View;
+
+// The backward of a feature map z = f(x) applied row by row: for every sample and every
+// feature k whose upstream gradient g is not zero, add(x_row, k, g, dx_row) adds g dz_k/dx into
+// dx_row. Features with no gradient (most, after a hinge loss) cost nothing.
+template <class AddFeatureGrad>
+void feature_map_backward(const gradflow::BackwardContext& c, int64_t in, int64_t features,
+                          const char* op, AddFeatureGrad&& add) {
+  const View& dx = c.in_grad(0);
+  if (!dx) return;
+  const View& x = c.in(0);
+  const View& out_grad = c.out_grad;
+  if (dx.cols != in || out_grad.cols != features || dx.rows != x.rows)
+    throw gradflow::OpError(std::string(op) + " received gradients of unexpected size");
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const float* xr = x.row(r);
+    const float* gr = out_grad.row(r);
+    float* dr = dx.row(r);
+    for (int64_t k = 0; k < features; ++k)
+      if (gr[k] != 0.0f) add(xr, k, gr[k], dr);
+  }
+}
 
 // Random Fourier features (Rahimi & Recht, 2007): z(x) = sqrt(2/D) cos(W x + b) with
 // W ~ N(0, 2 gamma), b ~ U(0, 2 pi), so that z(x) . z(x') approximates exp(-gamma |x - x'|^2).

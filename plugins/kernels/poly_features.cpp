@@ -16,16 +16,14 @@ constexpr int64_t kMaxFeatures = 1'000'000;
 }  // namespace
 
 OpSchema PolyFeatures::schema() {
-  OpSchema s;
-  s.name = "PolyFeatures";
-  s.doc =
-      "All monomials of degree 1..degree of a rank-1 input (x1, x2, x1^2, x1 x2, x2^2, ...), "
-      "ordered by degree; no constant term (the next Linear's bias is one).";
-  s.inputs = {"x"};
-  s.attrs = {
-      {"degree", GF_ATTR_INT, "2", 1, 6, "highest total degree of the monomials"},
-  };
-  return s;
+  namespace attr = gradflow::attr;
+  return OpSchema(
+             "PolyFeatures",
+             "All monomials of degree 1..degree of a rank-1 input (x1, x2, x1^2, x1 x2, "
+             "x2^2, ...), ordered by degree; no constant term (the next Linear's bias is one).")
+      .input("x")
+      .attr(attr::integer("degree").default_value(2).range(1, 6).doc(
+          "highest total degree of the monomials"));
 }
 
 std::unique_ptr<PolyFeatures> PolyFeatures::create(const Attrs& attrs, NodeSetup& setup) {
@@ -86,31 +84,19 @@ void PolyFeatures::forward(const gradflow::ForwardContext& c) {
 }
 
 void PolyFeatures::backward(const gradflow::BackwardContext& c) {
-  const View& dx = c.in_grad(0);
-  if (!dx) return;
-  const View& x = c.in(0);
-  const View& out_grad = c.out_grad;
-  const int64_t n = features();
-  if (dx.cols != in_ || out_grad.cols != n || dx.rows != x.rows)
-    throw OpError("PolyFeatures received gradients of unexpected size");
-  for (int64_t r = 0; r < x.rows; ++r) {
-    const float* xr = x.row(r);
-    const float* gr = out_grad.row(r);
-    float* dr = dx.row(r);
-    for (int64_t m = 0; m < n; ++m) {
-      if (gr[m] == 0.0f) continue;
-      const int32_t* f = factors_.data() + m * degree_;
-      const int k = degree_of_[m];
-      // Product rule: the factor at position p contributes the product of all the others.
-      // Computed without dividing by x[p], which may be zero.
-      for (int p = 0; p < k; ++p) {
-        float others = 1.0f;
-        for (int q = 0; q < k; ++q)
-          if (q != p) others *= xr[f[q]];
-        dr[f[p]] += gr[m] * others;
-      }
-    }
-  }
+  feature_map_backward(c, in_, features(), "PolyFeatures",
+                       [&](const float* xr, int64_t m, float g, float* dr) {
+                         const int32_t* f = factors_.data() + m * degree_;
+                         const int k = degree_of_[m];
+                         // Product rule: the factor at position p contributes the product of
+                         // all the others. Computed without dividing by x[p], which may be 0.
+                         for (int p = 0; p < k; ++p) {
+                           float others = 1.0f;
+                           for (int q = 0; q < k; ++q)
+                             if (q != p) others *= xr[f[q]];
+                           dr[f[p]] += g * others;
+                         }
+                       });
 }
 
 }  // namespace gradflow_kernels

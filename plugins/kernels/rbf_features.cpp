@@ -24,19 +24,20 @@ std::string number_text(double v) {
 }  // namespace
 
 OpSchema RBFFeatures::schema() {
+  namespace attr = gradflow::attr;
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  OpSchema s;
-  s.name = "RBFFeatures";
-  s.doc =
-      "Random Fourier features of the Gaussian kernel exp(-gamma |x - x'|^2): "
-      "sqrt(2/D) cos(W x + b), W ~ N(0, 2 gamma), b ~ U(0, 2 pi); fixed, not trained.";
-  s.inputs = {"x"};
-  s.attrs = {
-      {"gamma", GF_ATTR_FLOAT, "1", 0, kInf, "kernel width: exp(-gamma |x - x'|^2), > 0"},
-      {"features", GF_ATTR_INT, "100", 1, 100000, "number of random features D (output size)"},
-      {"seed", GF_ATTR_INT, "0", 0, kInf, "seed of W and b; the same seed gives the same map"},
-  };
-  return s;
+  return OpSchema("RBFFeatures",
+                  "Random Fourier features of the Gaussian kernel exp(-gamma |x - x'|^2): "
+                  "sqrt(2/D) cos(W x + b), W ~ N(0, 2 gamma), b ~ U(0, 2 pi); fixed, not trained.")
+      .input("x")
+      .attr(attr::number("gamma").default_value(1.0).range(0, kInf).doc(
+          "kernel width: exp(-gamma |x - x'|^2), > 0"))
+      .attr(attr::integer("features")
+                .default_value(100)
+                .range(1, 100000)
+                .doc("number of random features D (output size)"))
+      .attr(attr::integer("seed").default_value(0).range(0, kInf).doc(
+          "seed of W and b; the same seed gives the same map"));
 }
 
 std::unique_ptr<RBFFeatures> RBFFeatures::create(const Attrs& attrs, NodeSetup& setup) {
@@ -105,25 +106,14 @@ void RBFFeatures::forward(const gradflow::ForwardContext& c) {
 }
 
 void RBFFeatures::backward(const gradflow::BackwardContext& c) {
-  const View& dx = c.in_grad(0);
-  if (!dx) return;
-  const View& x = c.in(0);
-  const View& out_grad = c.out_grad;
-  if (dx.cols != in_ || out_grad.cols != features_ || dx.rows != x.rows)
-    throw OpError("RBFFeatures received gradients of unexpected size");
   // dz_k/dx = -sqrt(2/D) sin(w_k . x + b_k) w_k. The sine is recomputed rather than kept from
   // forward, so backward stays correct whatever forward calls came in between.
-  for (int64_t r = 0; r < x.rows; ++r) {
-    const float* xr = x.row(r);
-    const float* gr = out_grad.row(r);
-    float* dr = dx.row(r);
-    for (int64_t k = 0; k < features_; ++k) {
-      if (gr[k] == 0.0f) continue;
-      const float c = static_cast<float>(-scale_ * std::sin(phase(xr, k))) * gr[k];
-      const float* w = w_.data() + k * in_;
-      for (int64_t j = 0; j < in_; ++j) dr[j] += c * w[j];
-    }
-  }
+  feature_map_backward(c, in_, features_, "RBFFeatures",
+                       [&](const float* xr, int64_t k, float g, float* dr) {
+                         const float d = static_cast<float>(-scale_ * std::sin(phase(xr, k))) * g;
+                         const float* w = w_.data() + k * in_;
+                         for (int64_t j = 0; j < in_; ++j) dr[j] += d * w[j];
+                       });
 }
 
 }  // namespace gradflow_kernels

@@ -81,9 +81,8 @@ void graph_table(const GradientCheckResult& r, std::ostream& out, int64_t& check
 
 int run_check(const CheckArgs& a, const Common& common) {
   const uint64_t seed = parse_seed(a.seed).value_or(1);
-  GraphSpec spec = load_graph_file(a.graph);
   OpRegistry registry;
-  load_plugins(registry, common.plugins, &spec);
+  GraphSpec spec = load_graph(a.graph, {}, registry, common.plugins);
   auto model = Model::plan(spec, registry);
   check_train_section(spec, registry);
   std::ostringstream report;

@@ -20,9 +20,8 @@ void add_dot(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("-o,--output", args->output, "Write to this file instead of stdout");
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
-      GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
-      load_plugins(registry, common.plugins, &spec);
+      GraphSpec spec = load_graph(args->graph, {}, registry, common.plugins);
       std::string dot = to_dot(*Model::plan(spec, registry));
       if (args->output.empty())
         std::cout << dot;

@@ -26,9 +26,8 @@ void add_eval(CLI::App& app, Common& common, Action& run) {
       ->required();
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
-      GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
-      load_plugins(registry, common.plugins, &spec);
+      GraphSpec spec = load_graph(args->graph, {}, registry, common.plugins);
       if (!spec.train.data)
         throw InputError(SourceLocation{spec.path, 0, 0},
                          "the graph has no 'train.data' to evaluate on");

@@ -19,9 +19,8 @@ void add_explain(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("graph", args->graph, "Graph file")->required();
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
-      GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
-      load_plugins(registry, common.plugins, &spec);
+      GraphSpec spec = load_graph(args->graph, {}, registry, common.plugins);
       auto model = Model::plan(spec, registry);
       std::cout << spec.name << ": " << model->nodes().size()
                 << " nodes in execution order. B is the batch size; ∂L/∂v is the gradient of the "

@@ -40,9 +40,8 @@ void add_export(CLI::App& app, Common& common, Action& run) {
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
       check_new_file(args->output, args->force);
-      GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
-      load_plugins(registry, common.plugins, &spec);
+      GraphSpec spec = load_graph(args->graph, {}, registry, common.plugins);
       auto model = Model::plan(spec, registry);
       model->allocate(1);
       if (args->weights.empty()) {

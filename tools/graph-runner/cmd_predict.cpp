@@ -45,9 +45,8 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
       ->check(CLI::Range(1, 9));
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
-      GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
-      load_plugins(registry, common.plugins, &spec);
+      GraphSpec spec = load_graph(args->graph, {}, registry, common.plugins);
       auto model = Model::plan(spec, registry);
       if (model->predict_value() < 0)
         throw InputError(SourceLocation{spec.path, 0, 0}, "the graph has no 'predict' node");

@@ -1,6 +1,8 @@
 #include "commands.hpp"
+#include "console_events.hpp"
 #include "session.hpp"
 
+#include <gradflow/data_parallel.hpp>
 #include <gradflow/trainer.hpp>
 
 #include <unistd.h>
@@ -25,24 +27,35 @@ struct TrainArgs {
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
+  // Under mpirun every process reads the graph, its plugins and its data; a failure in any of
+  // them is reported once, by rank 0, and ends them all (see data_parallel.hpp).
+  Communicator& comm = *common.comm;
   std::vector<GraphOverride> overrides;
-  for (const auto& text : a.set) overrides.push_back(parse_override(text));
   OpRegistry registry;
-  GraphSpec spec = load_graph(a.graph, overrides, registry, common.plugins);
+  GraphSpec spec;
+  Dataset data;
   TrainOptions options;
+  collectively(comm, [&] {
+    for (const auto& text : a.set) overrides.push_back(parse_override(text));
+    spec = load_graph(a.graph, overrides, registry, common.plugins);
+    options.batch_size = parse_batch_size(a.batch_size);
+    options.lr = parse_learning_rate(a.lr);
+    options.seed = parse_seed(a.seed);
+    data = load_graph_data(spec, overrides, "train");
+  });
   options.epochs = a.epochs;
-  options.batch_size = parse_batch_size(a.batch_size);
-  options.lr = parse_learning_rate(a.lr);
-  options.seed = parse_seed(a.seed);
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
   options.weights = a.weights;
-  options.progress = ::isatty(STDERR_FILENO) != 0;
+  // Ctrl-C saves a checkpoint; the bar is drawn by the one process that prints.
+  InterruptGuard interrupt;
+  ProgressBar bar(std::cerr, comm.is_root() && ::isatty(STDERR_FILENO) != 0);
+  options.events = console_events(bar);
   options.plugins = common.plugins;
   for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
-  TrainReport report = train(spec, registry, load_graph_data(spec, overrides, "train"), options,
-                             std::cout, std::cerr);
+  options.comm = &comm;
+  TrainReport report = train(spec, registry, std::move(data), options, std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 
@@ -68,8 +81,10 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--weights", args->weights,
                   "Start from these weights (a model.safetensors, e.g. an imported model) "
                   "instead of the graph's initialisation; the optimizer starts fresh");
-  cmd->callback(
-      [args, &common, &run] { run = [args, &common] { return run_train(*args, common); }; });
+  cmd->callback([args, &common, &run] {
+    common.distributed = true;  // `mpirun -np K graph-runner train`: data parallelism
+    run = [args, &common] { return run_train(*args, common); };
+  });
 }
 
 }  // namespace gradflow::cli

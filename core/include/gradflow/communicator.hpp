@@ -29,9 +29,23 @@ class Communicator {
   // failing rank (a size-1 communicator returns the message as it is). A collective, so that
   // one process's error never leaves the others waiting.
   virtual std::string agree_on_failure(const std::string& my_failure) = 0;
+
+  // The last resort when one process cannot reach an agreement (it failed outside the
+  // protocol, or the network did): prints "gradflow: rank R: message" on stderr and ends every
+  // process of the run with `status`.
+  [[noreturn]] virtual void abort(const std::string& message, int status) = 0;
 };
 
 // One process, no communication.
 std::unique_ptr<Communicator> solo_communicator();
+
+// The communicator of this process, for graph-runner's main() (before the arguments are
+// parsed: MPI may take its own out of argv). Started by an MPI launcher with more than one
+// process, in a build with MPI: MPI is initialised, and finalised when the communicator is
+// destroyed. Otherwise MPI is never touched and the communicator has size 1; under a launcher
+// without MPI support the processes other than rank 0 get nullptr (they have nothing to do
+// and should exit with status 0), and rank 0 says on stderr that it trains alone.
+// Throws InputError if the launcher and the MPI library disagree about the number of processes.
+std::unique_ptr<Communicator> open_communicator(int& argc, char**& argv);
 
 }  // namespace gradflow

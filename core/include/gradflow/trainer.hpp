@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
+#include <gradflow/communicator.hpp>
 #include <gradflow/epoch_metrics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
@@ -12,6 +13,7 @@
 #include <gradflow/samples.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -19,6 +21,16 @@
 #include <vector>
 
 namespace gradflow {
+
+// What a training run tells its caller as it goes, and asks it. The command line draws the
+// progress bar and owns Ctrl-C through these; a caller may leave any of them empty.
+struct TrainEvents {
+  std::function<void(int64_t epoch, int64_t done, int64_t total)> progress;  // after each step
+  // Before the run prints a line (an epoch's results, an interruption, a numeric fault).
+  std::function<void()> before_line;
+  // Polled before each step: true saves a checkpoint and ends the run (report.interrupted).
+  std::function<bool()> stop_requested;
+};
 
 struct TrainOptions {
   std::optional<int64_t> epochs;
@@ -29,9 +41,11 @@ struct TrainOptions {
   std::string resume;   // checkpoint to continue from
   std::string weights;  // start from these weights (fine-tuning), with a fresh optimizer
   int threads = 1;
-  bool progress = false;               // draw a progress bar on stderr
+  TrainEvents events;
   std::vector<std::string> plugins;    // --plugin flags, repeated in the printed resume command
   std::vector<std::string> overrides;  // the --set KEY=VALUE the graph was read with, for run.json
+  // The processes the run is spread over (data parallelism); null: this process alone.
+  Communicator* comm = nullptr;
 };
 
 struct TrainReport {
@@ -59,6 +73,17 @@ struct TrainingSetup {
 // `purpose` completes "nothing to ..." in the errors for a graph without data or loss.
 TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                                const std::string& purpose);
+
+// Seconds spent in the parts of train_step that are not nodes (bench --breakdown).
+struct StepTimes {
+  double load_batch = 0, optimizer = 0;
+};
+
+// One training step on the samples order[0, count) of the training split: the batch gathered,
+// forward (training pass), `check_loss` given the loss, backward, the optimizer's update. The
+// step of `train` (in one process) and the step `bench` times.
+void train_step(TrainingSetup& setup, const int64_t* order, int64_t count,
+                const std::function<void(double loss)>& check_loss, StepTimes* times = nullptr);
 
 // The order of epoch e's samples depends only on (seed, e), so a resumed run replays it.
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);

@@ -1,5 +1,8 @@
 #include <gradflow/communicator.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace gradflow {
 namespace {
 
@@ -12,6 +15,10 @@ class Solo final : public Communicator {
   void broadcast(float*, int64_t) override {}
   void broadcast(std::string&) override {}
   std::string agree_on_failure(const std::string& my_failure) override { return my_failure; }
+  [[noreturn]] void abort(const std::string& message, int status) override {
+    std::fprintf(stderr, "gradflow: %s\n", message.c_str());
+    std::exit(status);
+  }
 };
 
 }  // namespace

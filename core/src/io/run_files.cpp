@@ -1,5 +1,7 @@
 #include "io/run_files.hpp"
 
+#include <gradflow/inference.hpp>
+
 #include <gradflow/atomic_file.hpp>
 
 #include "graph/yaml_reader.hpp"
@@ -132,27 +134,11 @@ void RunFiles::write_decision(Model& model, const std::vector<Binding>& bindings
   plot.y_min -= pad_y;
   plot.y_max += pad_y;
   plot.grid_w = plot.grid_h = 100;
-
-  // The grid is a split of its own, so the graph evaluates it like any data.
-  Split grid;
-  grid.feature_shape = {2};
-  grid.size = plot.grid_w * plot.grid_h;
-  grid.labels.assign(static_cast<size_t>(grid.size), 0);
-  for (int64_t r = 0; r < plot.grid_h; ++r)
-    for (int64_t c = 0; c < plot.grid_w; ++c) {
-      grid.x.push_back(
-          static_cast<float>(plot.x_min + (c + 0.5) * (plot.x_max - plot.x_min) / plot.grid_w));
-      grid.x.push_back(
-          static_cast<float>(plot.y_min + (r + 0.5) * (plot.y_max - plot.y_min) / plot.grid_h));
-    }
-  std::vector<int64_t> order(static_cast<size_t>(grid.size));
-  for (int64_t i = 0; i < grid.size; ++i) order[i] = i;
-  for (int64_t begin = 0; begin < grid.size; begin += model.max_batch()) {
-    int64_t count = std::min(model.max_batch(), grid.size - begin);
-    load_batch(model, bindings, grid, data.classes, order.data() + begin, count);
-    model.forward(count);
+  const Split grid =
+      grid_split({plot.x_min, plot.x_max, plot.y_min, plot.y_max, plot.grid_w, plot.grid_h});
+  infer_split(model, bindings, grid, data.classes, [&](int64_t, int64_t count) {
     for (int64_t r = 0; r < count; ++r) plot.grid_labels.push_back(predicted_class(model, r));
-  }
+  });
   write_file_atomically(dir_ + "/decision.svg", render_decision_svg(plot));
 }
 

@@ -14,6 +14,11 @@ namespace gradflow {
 
 class RunLock;
 
+// Where a run folder keeps its checkpoint.
+inline std::string run_checkpoint_path(const std::string& dir) {
+  return dir + "/checkpoint.safetensors";
+}
+
 class RunFiles {
  public:
   // Creates the folder, takes its lock (one run per folder; a second one is an InputError
@@ -26,7 +31,7 @@ class RunFiles {
   RunFiles& operator=(const RunFiles&) = delete;
 
   const std::string& dir() const { return dir_; }
-  std::string checkpoint_path() const { return dir_ + "/checkpoint.safetensors"; }
+  std::string checkpoint_path() const { return run_checkpoint_path(dir_); }
   bool checkpoint_written() const { return checkpoint_written_; }
 
   void write_metrics(const std::vector<EpochMetrics>& history) const;

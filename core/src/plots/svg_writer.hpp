@@ -35,69 +35,61 @@ inline size_t utf8_sequence_length(std::string_view text, size_t i) {
   return ok ? len : 0;
 }
 
-// Text safe to show anywhere: control characters (but tab and newline) and malformed UTF-8
-// become '?'. For text that came from outside (plugins, files).
-inline std::string clean_text(std::string_view text) {
+// Copies `text`, with malformed UTF-8 as '?' and each ASCII character through ascii(c, out).
+template <class Ascii>
+std::string map_utf8(std::string_view text, Ascii&& ascii) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      out += (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : static_cast<char>(c);
-      ++i;
-    } else if (size_t len = utf8_sequence_length(text, i)) {
+    size_t len = c < 0x80 ? 1 : utf8_sequence_length(text, i);
+    if (c < 0x80)
+      ascii(c, out);
+    else if (len)
       out.append(text.substr(i, len));
-      i += len;
-    } else {
+    else
       out += '?';
-      ++i;
-    }
+    i += len ? len : 1;
   }
   return out;
+}
+
+inline bool is_control(unsigned char c, bool keep_cr) {
+  return (c < 0x20 && c != '\t' && c != '\n' && !(keep_cr && c == '\r')) || c == 0x7f;
+}
+
+// Text safe to show anywhere: control characters (but tab and newline) and malformed UTF-8
+// become '?'. For text that came from outside (plugins, files).
+inline std::string clean_text(std::string_view text) {
+  return map_utf8(text, [](unsigned char c, std::string& out) {
+    out += is_control(c, false) ? '?' : static_cast<char>(c);
+  });
 }
 
 // Escapes XML metacharacters and replaces what XML 1.0 cannot carry at all (control characters,
 // malformed UTF-8) with '?', so arbitrary titles never make the document unparsable.
 inline std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&apos;";
-          break;
-        default:
-          out += (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f
-                     ? '?'
-                     : static_cast<char>(c);
-      }
-      ++i;
-      continue;
+  return map_utf8(text, [](unsigned char c, std::string& out) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += is_control(c, true) ? '?' : static_cast<char>(c);
     }
-    if (size_t len = utf8_sequence_length(text, i)) {
-      out.append(text.substr(i, len));
-      i += len;
-    } else {
-      out += '?';
-      ++i;
-    }
-  }
-  return out;
+  });
 }
 
 // Fixed two-decimal form for coordinates, identical run after run and never "-0.00".

@@ -2,6 +2,8 @@
 // small grid over the data's plane, taken at a few epochs while `train` runs.
 #include "report/decision_frames.hpp"
 
+#include <gradflow/inference.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -79,30 +81,17 @@ DecisionFrames frame_plane(const Dataset& data) {
 
 std::vector<uint8_t> take_frame(Model& model, const std::vector<Binding>& bindings,
                                 const DecisionFrames& f) {
-  Split grid;
-  grid.feature_shape = {2};
-  grid.size = f.grid * f.grid;
-  grid.labels.assign(static_cast<size_t>(grid.size), 0);
-  for (int64_t r = 0; r < f.grid; ++r)
-    for (int64_t c = 0; c < f.grid; ++c) {
-      grid.x.push_back(static_cast<float>(f.x_min + (c + 0.5) * (f.x_max - f.x_min) / f.grid));
-      grid.x.push_back(static_cast<float>(f.y_min + (r + 0.5) * (f.y_max - f.y_min) / f.grid));
-    }
-  std::vector<int64_t> order(static_cast<size_t>(grid.size));
-  std::iota(order.begin(), order.end(), 0);
+  const Split grid = grid_split({f.x_min, f.x_max, f.y_min, f.y_max, f.grid, f.grid});
   std::vector<uint8_t> cells;
   const Value& predict = model.values()[model.predict_value()];
-  for (int64_t begin = 0; begin < grid.size; begin += model.max_batch()) {
-    const int64_t count = std::min(model.max_batch(), grid.size - begin);
-    load_batch(model, bindings, grid, f.classes, order.data() + begin, count);
-    model.forward(count);
+  infer_split(model, bindings, grid, f.classes, [&](int64_t, int64_t count) {
     const int64_t k = predict.data.sample_size();
     for (int64_t r = 0; r < count; ++r) {
       const int32_t label = std::clamp<int32_t>(predicted_class(model, r), 0, 15);
       const double strength = confidence(predict.data.data() + r * k, k);
       cells.push_back(static_cast<uint8_t>(label * 16 + std::lround(strength * 15)));
     }
-  }
+  });
   return cells;
 }
 

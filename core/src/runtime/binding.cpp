@@ -84,32 +84,46 @@ int32_t predicted_class(const Model& model, int64_t row) {
   return static_cast<int32_t>(std::max_element(p, p + k) - p);
 }
 
-Evaluation evaluate(Model& model, const std::vector<Binding>& bindings, const Split& split,
-                    int64_t classes, bool with_confusion) {
-  Evaluation e;
-  if (with_confusion) e.confusion.assign(static_cast<size_t>(classes * classes), 0);
-  std::vector<int64_t> order(static_cast<size_t>(split.size));
-  std::iota(order.begin(), order.end(), 0);
-  double loss_sum = 0;
-  int64_t correct = 0;
+EvaluationSums evaluate_rows(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                             int64_t classes, int64_t first, int64_t count,
+                             std::vector<int64_t>* confusion) {
+  EvaluationSums sums;
+  std::vector<int64_t> order(static_cast<size_t>(count));
+  std::iota(order.begin(), order.end(), first);
   const bool has_predict = model.predict_value() >= 0;
-  for (int64_t begin = 0; begin < split.size; begin += model.max_batch()) {
-    int64_t count = std::min(model.max_batch(), split.size - begin);
-    load_batch(model, bindings, split, classes, order.data() + begin, count);
-    model.forward(count);
-    loss_sum += model.loss() * static_cast<double>(count);
+  for (int64_t begin = 0; begin < count; begin += model.max_batch()) {
+    int64_t rows = std::min(model.max_batch(), count - begin);
+    load_batch(model, bindings, split, classes, order.data() + begin, rows);
+    model.forward(rows);
+    sums.loss += model.loss() * static_cast<double>(rows);
     if (!has_predict) continue;
-    for (int64_t r = 0; r < count; ++r) {
+    for (int64_t r = 0; r < rows; ++r) {
       int32_t guess = predicted_class(model, r);
-      int32_t truth = split.labels[begin + r];
-      correct += guess == truth;
-      if (with_confusion && guess < classes) e.confusion[truth * classes + guess]++;
+      int32_t truth = split.labels[first + begin + r];
+      sums.correct += guess == truth;
+      if (confusion && guess < classes) (*confusion)[truth * classes + guess]++;
     }
   }
-  double n = static_cast<double>(std::max<int64_t>(split.size, 1));
-  e.loss = loss_sum / n;
-  e.accuracy =
-      has_predict ? static_cast<double>(correct) / n : std::numeric_limits<double>::quiet_NaN();
+  return sums;
+}
+
+Evaluation evaluate(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                    int64_t classes, bool with_confusion) {
+  std::vector<int64_t> confusion;
+  if (with_confusion) confusion.assign(static_cast<size_t>(classes * classes), 0);
+  EvaluationSums sums = evaluate_rows(model, bindings, split, classes, 0, split.size,
+                                      with_confusion ? &confusion : nullptr);
+  Evaluation e = finish_evaluation(model, sums, split.size);
+  e.confusion = std::move(confusion);
+  return e;
+}
+
+Evaluation finish_evaluation(const Model& model, const EvaluationSums& sums, int64_t rows) {
+  Evaluation e;
+  double n = static_cast<double>(std::max<int64_t>(rows, 1));
+  e.loss = sums.loss / n;
+  e.accuracy = model.predict_value() >= 0 ? static_cast<double>(sums.correct) / n
+                                          : std::numeric_limits<double>::quiet_NaN();
   return e;
 }
 

@@ -43,7 +43,7 @@ double step_flops(const Model& model, int64_t rows) {
 // The parts of a step that `--breakdown` reports, summed over the timed rounds.
 struct PartTimes {
   NodeTimes nodes;
-  double load_batch = 0, optimizer = 0;
+  StepTimes outside_nodes;  // the batch gathering and the optimizer's update
   int64_t steps = 0;
 };
 
@@ -56,10 +56,8 @@ double seconds_since(Clock::time_point t0) {
 void time_rounds(TrainingSetup& setup, const GraphSpec& spec, const BenchOptions& options,
                  BenchReport& r, PartTimes* parts) {
   Model& model = *setup.model;
-  const Dataset& data = setup.data;
-  const int64_t n = data.train.size, batch = setup.batch;
+  const int64_t n = setup.data.train.size, batch = setup.batch;
   std::vector<int64_t> order(static_cast<size_t>(n));
-  int64_t step_index = 0;
   for (int64_t round = 1; round <= options.warmup + options.epochs; ++round) {
     const bool timed = round > options.warmup;
     PartTimes* p = timed ? parts : nullptr;
@@ -69,14 +67,7 @@ void time_rounds(TrainingSetup& setup, const GraphSpec& spec, const BenchOptions
     auto t0 = Clock::now();
     for (int64_t step = 0; step < r.round_steps; ++step) {
       const int64_t begin = step * batch, count = std::min(batch, n - begin);
-      auto t_load = p ? Clock::now() : Clock::time_point{};
-      load_batch(model, setup.bindings, data.train, data.classes, order.data() + begin, count);
-      if (p) p->load_batch += seconds_since(t_load);
-      model.forward(count, {true, step_index++});
-      model.backward(count);
-      auto t_opt = p ? Clock::now() : Clock::time_point{};
-      setup.optimizer->step(model.parameters());
-      if (p) p->optimizer += seconds_since(t_opt);
+      train_step(setup, order.data() + begin, count, {}, p ? &p->outside_nodes : nullptr);
     }
     if (timed) r.epoch_seconds.push_back(seconds_since(t0));
     if (p) p->steps += r.round_steps;
@@ -96,7 +87,7 @@ std::vector<std::pair<std::string, double>> summarise(const Model& model, const 
       }
     out.emplace_back(part, seconds * per_step);
   };
-  add("load_batch", t.load_batch);
+  add("load_batch", t.outside_nodes.load_batch);
   const auto& nodes = model.nodes();
   for (size_t k = 0; k < nodes.size(); ++k)
     add(std::string(nodes[k].op->def->name) + ".forward", t.nodes.forward[k]);
@@ -104,7 +95,7 @@ std::vector<std::pair<std::string, double>> summarise(const Model& model, const 
   for (size_t k = nodes.size(); k-- > 0;)
     if (nodes[k].in_backward && !nodes[k].fused_away)
       add(std::string(nodes[k].op->def->name) + ".backward", t.nodes.backward[k]);
-  add("optimizer", t.optimizer);
+  add("optimizer", t.outside_nodes.optimizer);
   return out;
 }
 
@@ -166,50 +157,64 @@ BenchReport bench(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
   return r;
 }
 
+namespace {
+
+// One record for both outputs, so the JSON and the key-value lines cannot drift apart.
+nlohmann::ordered_json bench_record(const BenchReport& r) {
+  nlohmann::ordered_json j = {{"tool", "gradflow"},
+                              {"graph", r.graph},
+                              {"dataset", r.dataset},
+                              {"train_samples", r.train_samples},
+                              {"batch", r.batch},
+                              {"steps_per_epoch", r.steps_per_epoch},
+                              {"round_steps", r.round_steps},
+                              {"threads", r.threads},
+                              {"epochs", r.epochs},
+                              {"warmup", r.warmup},
+                              {"epoch_s", r.epoch_median},
+                              {"step_us", r.step_median * 1e6},
+                              {"samples_per_s", r.samples_per_second},
+                              {"gflop_per_epoch", r.flops_per_epoch / 1e9},
+                              {"gflops", r.gflops},
+                              {"eval_s", r.eval_seconds},
+                              {"train_accuracy", r.train_accuracy},
+                              {"test_accuracy", r.test_accuracy},
+                              {"test_loss", r.final_loss},
+                              {"peak_rss_kib", r.peak_rss_kib},
+                              {"epoch_s_all", r.epoch_seconds}};
+  if (!r.breakdown.empty()) {
+    nlohmann::ordered_json parts;
+    for (const auto& [name, us] : r.breakdown) parts[name] = us;
+    j["breakdown_us"] = parts;
+  }
+  return j;
+}
+
+// Numbers at full precision (the shortest text that reads back the same), lists comma-joined.
+std::string plain_text(const nlohmann::ordered_json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (!v.is_array()) return v.dump();
+  std::string joined;
+  for (const auto& item : v) joined += (joined.empty() ? "" : ",") + item.dump();
+  return joined;
+}
+
+}  // namespace
+
 void print_bench(const BenchReport& r, std::ostream& out, bool json) {
+  const nlohmann::ordered_json record = bench_record(r);
   if (json) {
-    nlohmann::ordered_json j;
-    j["tool"] = "gradflow";
-    j["graph"] = r.graph;
-    j["dataset"] = r.dataset;
-    j["train_samples"] = r.train_samples;
-    j["batch"] = r.batch;
-    j["steps_per_epoch"] = r.steps_per_epoch;
-    j["round_steps"] = r.round_steps;
-    j["threads"] = r.threads;
-    j["epochs"] = r.epochs;
-    j["warmup"] = r.warmup;
-    j["epoch_s"] = r.epoch_median;
-    j["step_us"] = r.step_median * 1e6;
-    j["samples_per_s"] = r.samples_per_second;
-    j["gflop_per_epoch"] = r.flops_per_epoch / 1e9;
-    j["gflops"] = r.gflops;
-    j["eval_s"] = r.eval_seconds;
-    j["train_accuracy"] = r.train_accuracy;
-    j["test_accuracy"] = r.test_accuracy;
-    j["test_loss"] = r.final_loss;
-    j["peak_rss_kib"] = r.peak_rss_kib;
-    j["epoch_s_all"] = r.epoch_seconds;
-    if (!r.breakdown.empty()) {
-      nlohmann::ordered_json parts;
-      for (const auto& [name, us] : r.breakdown) parts[name] = us;
-      j["breakdown_us"] = parts;
-    }
-    out << j.dump() << '\n';
+    out << record.dump() << '\n';
     return;
   }
-  std::string all;
-  for (double s : r.epoch_seconds) all += fmt::format("{}{:.6f}", all.empty() ? "" : ",", s);
-  out << fmt::format(
-      "graph {}\ndataset {}\ntrain_samples {}\nbatch {}\nsteps_per_epoch {}\nround_steps {}\n"
-      "threads {}\nepochs {}\nwarmup {}\nepoch_s {:.6f}\nstep_us {:.3f}\nsamples_per_s {:.1f}\n"
-      "gflop_per_epoch {:.4f}\ngflops {:.3f}\neval_s {:.6f}\ntrain_accuracy {:.4f}\n"
-      "test_accuracy {:.4f}\ntest_loss {:.6f}\npeak_rss_kib {}\nepoch_s_all {}\n",
-      r.graph, r.dataset, r.train_samples, r.batch, r.steps_per_epoch, r.round_steps, r.threads,
-      r.epochs, r.warmup, r.epoch_median, r.step_median * 1e6, r.samples_per_second,
-      r.flops_per_epoch / 1e9, r.gflops, r.eval_seconds, r.train_accuracy, r.test_accuracy,
-      r.final_loss, r.peak_rss_kib, all);
-  for (const auto& [name, us] : r.breakdown) out << fmt::format("us.{} {:.3f}\n", name, us);
+  for (const auto& [key, value] : record.items()) {
+    if (key == "tool") continue;
+    if (key != "breakdown_us") {
+      out << key << ' ' << plain_text(value) << '\n';
+      continue;
+    }
+    for (const auto& [name, us] : value.items()) out << "us." << name << ' ' << us.dump() << '\n';
+  }
 }
 
 }  // namespace gradflow

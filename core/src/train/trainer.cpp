@@ -1,5 +1,6 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
+#include <gradflow/data_parallel.hpp>
 #include <gradflow/folder_name.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
@@ -11,67 +12,18 @@
 #include "io/run_files.hpp"
 #include "runtime/threads.hpp"
 #include "train/numeric_fault.hpp"
+#include "train/run_facts.hpp"
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
+#include <functional>
 #include <numeric>
+#include <optional>
 
 namespace gradflow {
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_interrupt(int) {
-  g_interrupted.store(true);
-}
-
-// Installs the Ctrl-C handler for the duration of a training run.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted.store(false);
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &previous_int_);
-    ::sigaction(SIGTERM, &action, &previous_term_);
-  }
-  ~InterruptGuard() {
-    ::sigaction(SIGINT, &previous_int_, nullptr);
-    ::sigaction(SIGTERM, &previous_term_, nullptr);
-  }
-
- private:
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
-};
-
-class ProgressBar {
- public:
-  ProgressBar(std::ostream& log, bool enabled) : log_(log), enabled_(enabled) {}
-  void update(int64_t epoch, int64_t done, int64_t total) {
-    if (!enabled_ || total <= 0) return;
-    int64_t percent = done * 100 / total;
-    if (percent == last_) return;
-    last_ = percent;
-    int filled = static_cast<int>(percent * 30 / 100);
-    log_ << fmt::format("\repoch {:>4} [{:<30}] {:>3}%", epoch, std::string(filled, '#'), percent)
-         << std::flush;
-  }
-  void clear() {
-    if (enabled_ && last_ >= 0) log_ << "\r" << std::string(48, ' ') << "\r" << std::flush;
-    last_ = -1;
-  }
-
- private:
-  std::ostream& log_;
-  bool enabled_;
-  int64_t last_ = -1;
-};
 
 std::string percent(double accuracy) {
   return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
@@ -95,6 +47,25 @@ void refuse_untrainable_losses(const Model& model, const std::string& purpose) {
 }
 
 }  // namespace
+
+void train_step(TrainingSetup& setup, const int64_t* order, int64_t count,
+                const std::function<void(double loss)>& check_loss, StepTimes* times) {
+  Model& model = *setup.model;
+  const Dataset& data = setup.data;
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  const auto t_load = times ? Clock::now() : Clock::time_point{};
+  load_batch(model, setup.bindings, data.train, data.classes, order, count);
+  if (times) times->load_batch += seconds_since(t_load);
+  model.forward(count, {true, setup.optimizer->steps()});
+  if (check_loss) check_loss(model.loss());
+  model.backward(count);
+  const auto t_opt = times ? Clock::now() : Clock::time_point{};
+  setup.optimizer->step(model.parameters());
+  if (times) times->optimizer += seconds_since(t_opt);
+}
 
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order) {
   std::iota(order.begin(), order.end(), 0);
@@ -140,51 +111,64 @@ GraphSpec with_overrides(const GraphSpec& spec_in, const TrainOptions& options) 
 
 // One `train` command: the epochs, the Ctrl-C checkpoint, the numeric fault message and the
 // files at the end, over a prepared setup and a locked output folder.
+//
+// Data parallelism (data_parallel.hpp): every process runs this with its communicator; each
+// step's gradients are summed over the processes, evaluation is sharded, and only the root
+// (the one process given `files`) writes files and prints (the others' streams are silent).
 class TrainingRun {
  public:
-  TrainingRun(const GraphSpec& spec, TrainingSetup& setup, RunFiles& files,
-              const TrainOptions& options, std::ostream& out, std::ostream& log)
+  TrainingRun(const GraphSpec& spec, TrainingSetup& setup, const std::string& dir, RunFiles* files,
+              Communicator& comm, const TrainOptions& options, std::ostream& out, std::ostream& log)
       : spec_(spec),
         setup_(setup),
         model_(*setup.model),
+        dir_(dir),
         files_(files),
+        comm_(comm),
         options_(options),
         out_(out),
         log_(log),
-        bar_(log, options.progress),
         steps_per_epoch_((setup.data.train.size + setup.batch - 1) / setup.batch),
-        order_(static_cast<size_t>(setup.data.train.size)),
-        recorder_(files.dir(), model_, setup.bindings, setup.data) {
-    report_.out_dir = files.dir();
+        order_(static_cast<size_t>(setup.data.train.size)) {
+    report_.out_dir = dir;
+    if (files) recorder_.emplace(dir, model_, setup.bindings, setup.data);
+    if (comm.size() > 1)
+      parallel_.emplace(comm, model_, *setup.optimizer,
+                        [this](double loss, int64_t rows) { check_loss(loss, rows); });
   }
 
   void resume(const RunIdentity& identity) {
     const std::string& path = options_.resume;
-    Metadata meta;
-    start_ = load_checkpoint(path, model_, setup_.optimizer.get(), &meta);
-    check_resume(path, meta, identity, start_, setup_.optimizer->steps(), steps_per_epoch_);
-    for (const auto& m : history_from_checkpoint(meta, path))
-      if (m.epoch >= 1 && m.epoch <= start_.epoch) report_.history.push_back(m);
+    // The root reads the file for everyone: the other machines need not see it.
+    const std::string bytes = broadcast_file(comm_, path, "checkpoint");
+    collectively(comm_, [&] {
+      Metadata meta;
+      start_ = load_checkpoint_bytes(bytes, path, model_, setup_.optimizer.get(), &meta);
+      check_resume(path, meta, identity, start_, setup_.optimizer->steps(), steps_per_epoch_);
+      for (const auto& m : history_from_checkpoint(meta, path))
+        if (m.epoch >= 1 && m.epoch <= start_.epoch) report_.history.push_back(m);
+    });
     resumed_from_ = path;
     log_ << fmt::format("resuming from {} at epoch {}, step {}\n", path, start_.epoch + 1,
                         start_.step);
   }
 
   TrainReport run() {
-    InterruptGuard guard;
     out_ << fmt::format(
         "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
         spec_.name, setup_.data.name, setup_.data.train.size, setup_.data.test.size, setup_.batch,
         spec_.train.epochs, setup_.optimizer->name(), setup_.optimizer->learning_rate());
-    if (options_.resume.empty())
-      recorder_.record_epoch(0, spec_.train.epochs);
-    else
-      recorder_.resume_at(start_.epoch);
+    on_root([&] {
+      if (options_.resume.empty())
+        recorder_->record_epoch(0, spec_.train.epochs);
+      else
+        recorder_->resume_at(start_.epoch);
+    });
     started_ = last_save_ = std::chrono::steady_clock::now();
     for (int64_t epoch = start_.epoch + 1; epoch <= spec_.train.epochs; ++epoch) {
       auto t0 = std::chrono::steady_clock::now();
       if (!run_epoch(epoch)) return report_;
-      bar_.clear();
+      if (options_.events.before_line) options_.events.before_line();
       end_epoch(epoch,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
@@ -195,65 +179,94 @@ class TrainingRun {
  private:
   // False if Ctrl-C stopped it (after saving a checkpoint).
   bool run_epoch(int64_t epoch) {
-    const Split& train = setup_.data.train;
-    const int64_t n = train.size, batch = setup_.batch;
+    const int64_t n = setup_.data.train.size, batch = setup_.batch;
     epoch_order(spec_.train.seed, epoch, order_);
     for (int64_t step = epoch == start_.epoch + 1 ? start_.step : 0; step < steps_per_epoch_;
          ++step) {
-      if (g_interrupted.load()) {
+      now_ = {epoch, step};
+      if (!take_step(order_.data() + step * batch, std::min(batch, n - step * batch))) {
         interrupted(epoch, step);
         return false;
       }
-      const int64_t count = std::min(batch, n - step * batch);
-      load_batch(model_, setup_.bindings, train, setup_.data.classes, order_.data() + step * batch,
-                 count);
-      model_.forward(count, {true, setup_.optimizer->steps()});
-      if (!std::isfinite(model_.loss())) numeric_fault(epoch, step, count);
-      model_.backward(count);
-      setup_.optimizer->step(model_.parameters());
       weights_updated_ = true;
-      bar_.update(epoch, step + 1, steps_per_epoch_);
+      if (options_.events.progress) options_.events.progress(epoch, step + 1, steps_per_epoch_);
     }
     return true;
   }
 
+  // One update on the global batch order[0, count); false, having changed nothing, if Ctrl-C
+  // came (in a data-parallel run: to any process).
+  bool take_step(const int64_t* order, int64_t count) {
+    const bool stop = options_.events.stop_requested && options_.events.stop_requested();
+    if (parallel_)
+      return !parallel_->run(setup_.bindings, setup_.data.train, setup_.data.classes, order, count,
+                             stop);
+    if (stop) return false;
+    train_step(setup_, order, count, [&](double loss) { check_loss(loss, count); });
+    return true;
+  }
+
+  void check_loss(double loss, int64_t rows) {
+    if (!std::isfinite(loss)) numeric_fault(now_.epoch, now_.step, rows);
+  }
+
   void end_epoch(int64_t epoch, double seconds) {
     const Dataset& data = setup_.data;
-    Evaluation on_train = evaluate(model_, setup_.bindings, data.train, data.classes);
-    Evaluation on_test = evaluate(model_, setup_.bindings, data.test, data.classes);
+    Evaluation on_train =
+        evaluate_sharded(comm_, model_, setup_.bindings, data.train, data.classes);
+    Evaluation on_test = evaluate_sharded(comm_, model_, setup_.bindings, data.test, data.classes);
     EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
                    on_test.loss, on_test.accuracy, seconds};
     report_.history.push_back(m);
-    recorder_.record_epoch(epoch, spec_.train.epochs);
+    on_root([&] { recorder_->record_epoch(epoch, spec_.train.epochs); });
     out_ << fmt::format(
                 "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
                 epoch, spec_.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
                 percent(m.test_accuracy), seconds)
          << std::flush;
+    save_if_due(epoch);
+  }
+
+  void save_if_due(int64_t epoch) {
     // Each save is flushed to disk; on tiny data sets that would cost more than the epoch.
     auto now = std::chrono::steady_clock::now();
-    if (epoch == spec_.train.epochs || now - last_save_ > std::chrono::seconds(5)) {
-      files_.save_checkpoint(model_, setup_.optimizer.get(), {epoch, 0}, report_.history);
-      files_.write_metrics(report_.history);
-      last_save_ = now;
-    }
+    // The root's clock decides for all, so every process knows whether a checkpoint exists.
+    float due =
+        epoch == spec_.train.epochs || now - last_save_ > std::chrono::seconds(5) ? 1.0f : 0.0f;
+    comm_.broadcast(&due, 1);
+    if (due == 0) return;
+    on_root([&] {
+      files_->save_checkpoint(model_, setup_.optimizer.get(), {epoch, 0}, report_.history);
+      files_->write_metrics(report_.history);
+    });
+    checkpoint_written_ = true;
+    last_save_ = now;
+  }
+
+  // Runs `write` on the root, the one process that writes files; a failure ends every process.
+  void on_root(const std::function<void()>& write) {
+    collectively(comm_, [&] {
+      if (files_) write();
+    });
   }
 
   void interrupted(int64_t epoch, int64_t step) {
-    bar_.clear();
-    files_.save_checkpoint(model_, setup_.optimizer.get(), {epoch - 1, step}, report_.history);
+    if (options_.events.before_line) options_.events.before_line();
+    on_root([&] {
+      files_->save_checkpoint(model_, setup_.optimizer.get(), {epoch - 1, step}, report_.history);
+    });
+    const std::string checkpoint = run_checkpoint_path(dir_);
     log_ << fmt::format(
         "interrupted in epoch {} at step {}: checkpoint saved to {}\ncontinue with: {}\n", epoch,
-        step, files_.checkpoint_path(),
-        resume_command(spec_.path, options_, files_.dir(), files_.checkpoint_path()));
+        step, checkpoint, resume_command(spec_.path, options_, dir_, checkpoint));
     report_.interrupted = true;
   }
 
   [[noreturn]] void numeric_fault(int64_t epoch, int64_t step, int64_t count) {
-    bar_.clear();
+    if (options_.events.before_line) options_.events.before_line();
     // Only a checkpoint that exists is worth naming: this run's last save, or the one it
     // resumed from.
-    std::string last_good = files_.checkpoint_written() ? files_.checkpoint_path() : resumed_from_;
+    std::string last_good = checkpoint_written_ ? run_checkpoint_path(dir_) : resumed_from_;
     throw NumericFault(
         SourceLocation{spec_.path, 0, 0},
         fmt::format(
@@ -264,55 +277,90 @@ class TrainingRun {
   }
 
   void finish() {
-    files_.write_model(model_);
-    files_.write_curves(report_.history, spec_.name);
-    if (setup_.data.train.feature_shape == std::vector<int64_t>{2} && model_.predict_value() >= 0)
-      files_.write_decision(model_, setup_.bindings, setup_.data);
-    recorder_.finish(
-        describe_run(spec_, setup_, options_), report_.history,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    on_root([&] {
+      files_->write_model(model_);
+      files_->write_curves(report_.history, spec_.name);
+      if (setup_.data.train.feature_shape == std::vector<int64_t>{2} && model_.predict_value() >= 0)
+        files_->write_decision(model_, setup_.bindings, setup_.data);
+      recorder_->finish(describe_run(spec_, setup_, options_), report_.history, seconds);
+    });
+    if (parallel_ && parallel_->steps() > 0)
+      out_ << fmt::format(
+          "data parallel over {} processes: the gradient sum took {:.1f} us per step, {:.1f} % "
+          "of the step\n",
+          comm_.size(),
+          1e6 * parallel_->exchange_seconds() / static_cast<double>(parallel_->steps()),
+          100 * parallel_->exchange_seconds() / parallel_->step_seconds());
     if (!report_.history.empty()) {
       const auto& last = report_.history.back();
       out_ << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
-                          percent(last.train_accuracy), percent(last.test_accuracy), files_.dir());
+                          percent(last.train_accuracy), percent(last.test_accuracy), dir_);
     }
   }
 
   const GraphSpec& spec_;
   TrainingSetup& setup_;
   Model& model_;
-  RunFiles& files_;
+  const std::string dir_;
+  RunFiles* files_;  // null but on the root
+  Communicator& comm_;
   const TrainOptions& options_;
   std::ostream& out_;
   std::ostream& log_;
-  ProgressBar bar_;
   const int64_t steps_per_epoch_;
   std::vector<int64_t> order_;
   TrainReport report_;
   TrainingPosition start_;
+  TrainingPosition now_;  // the step being taken, for the numeric fault's message
   std::string resumed_from_;
   bool weights_updated_ = false;
-  RunRecorder recorder_;  // report.html's frames and run.json
+  bool checkpoint_written_ = false;
+  std::optional<RunRecorder> recorder_;  // report.html's frames and run.json (root only)
+  std::optional<DataParallelStep> parallel_;
   std::chrono::steady_clock::time_point started_, last_save_;
 };
 
 }  // namespace
 
 TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
-                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
-  if (!options.resume.empty() && !options.weights.empty())
-    throw InputError("--weights starts a new run from weights; --resume continues one: use one");
+                  const TrainOptions& options, std::ostream& out_all, std::ostream& log_all) {
+  // Data parallelism (see data_parallel.hpp): only the root prints and writes files, and what
+  // fails in one process is reported once and ends them all.
+  auto solo = solo_communicator();
+  Communicator& comm = options.comm ? *options.comm : *solo;
+  std::ostream quiet(nullptr);
+  std::ostream& out = comm.is_root() ? out_all : quiet;
+  std::ostream& log = comm.is_root() ? log_all : quiet;
+  collectively(comm, [&] {
+    if (!options.resume.empty() && !options.weights.empty())
+      throw InputError("--weights starts a new run from weights; --resume continues one: use one");
+  });
   const GraphSpec spec = with_overrides(spec_in, options);
   set_thread_count(options.threads);
-  TrainingSetup setup = prepare_training(spec, registry, std::move(data), "train");
-  check_checkpoint_names(*setup.model);
+  TrainingSetup setup;
+  collectively(comm, [&] {
+    setup = prepare_training(spec, registry, std::move(data), "train");
+    check_checkpoint_names(*setup.model);
+  });
+  if (comm.size() > 1) check_same_run(comm, run_facts(spec, setup));
+  broadcast_model(comm, *setup.model);
   // Weights for fine-tuning are untrusted like a checkpoint; refused before the folder exists.
-  if (!options.weights.empty()) load_checkpoint(options.weights, *setup.model, nullptr);
+  if (!options.weights.empty()) {
+    const std::string bytes = broadcast_file(comm, options.weights, "weights file");
+    collectively(comm,
+                 [&] { load_checkpoint_bytes(bytes, options.weights, *setup.model, nullptr); });
+  }
   const RunIdentity identity = run_identity(spec, setup.batch);
   // Before any epoch: the folder is locked and known to be writable, or the run stops here.
-  RunFiles files(options.out_dir.empty() ? default_run_folder(spec.name) : options.out_dir,
-                 identity_metadata(identity));
-  TrainingRun run(spec, setup, files, options, out, log);
+  std::string dir;
+  std::optional<RunFiles> files;
+  collectively(comm, [&] {
+    dir = options.out_dir.empty() ? default_run_folder(spec.name) : options.out_dir;
+    if (comm.is_root()) files.emplace(dir, identity_metadata(identity));
+  });
+  TrainingRun run(spec, setup, dir, files ? &*files : nullptr, comm, options, out, log);
   if (!options.resume.empty()) run.resume(identity);
   return run.run();
 }

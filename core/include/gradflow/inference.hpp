@@ -1,0 +1,28 @@
+// The graph run forward over a whole split, batch by batch: the one loop behind evaluation,
+// decision maps and report frames.
+#pragma once
+
+#include <gradflow/binding.hpp>
+
+#include <cstdint>
+#include <functional>
+
+namespace gradflow {
+
+// After each batch, visit(first, count) reads rows [0, count) of the outputs: samples
+// first .. first + count - 1 of `split`, in order. Batches are the model's max batch.
+using BatchVisitor = std::function<void(int64_t first, int64_t count)>;
+void infer_split(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                 int64_t classes, const BatchVisitor& visit);
+
+// The 2-D area a decision map covers, cut into cells_x × cells_y cells.
+struct GridArea {
+  double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
+  int64_t cells_x = 1, cells_y = 1;
+};
+
+// The cells' centres as a split of 2-D points, row by row from y_min, so that the graph
+// classifies the plane like any data.
+Split grid_split(const GridArea& area);
+
+}  // namespace gradflow
