@@ -13,5 +13,15 @@ const gf_op_def* softmax_op();
 const gf_op_def* cross_entropy_op();
 const gf_op_def* mse_op();
 const gf_op_def* svm_op();
+const gf_op_def* conv2d_op();
+const gf_op_def* max_pool2d_op();
+const gf_op_def* avg_pool2d_op();
+const gf_op_def* global_avg_pool_op();
+const gf_op_def* flatten_op();
+const gf_op_def* reshape_op();
+const gf_op_def* dropout_op();
+const gf_op_def* batch_norm_op();
+const gf_op_def* add_op();
+const gf_op_def* concat_op();
 
 }  // namespace gradflow::builtin

@@ -3,6 +3,8 @@
 # CC/CXX pick another compiler). The built-in plugin is built with the same flags in the same
 # tree, so the instrumented host dlopen()s an instrumented plugin.
 #   tools/sanitize.sh [ctest arguments...]
+# Tests labelled "slow" (the CNN accuracy bars: minutes of training, hours under ASan) are left
+# out unless GRADFLOW_SANITIZE_SLOW=1; the ops they train have their own, fast tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${GRADFLOW_ASAN_BUILD_DIR:-build-asan}
@@ -14,4 +16,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADFLOW_SANITIZE=ON \
   -DGRADFLOW_WERROR=ON >/dev/null
 cmake --build "$build"
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@"
+skip_slow=(-LE slow)
+[[ ${GRADFLOW_SANITIZE_SLOW:-0} == 1 ]] && skip_slow=()
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "${skip_slow[@]}" "$@"

@@ -36,8 +36,9 @@ const std::vector<BadGraph> kCorpus = {
      {{8,
        {"nodes[1] 'yhat'", "unknown op 'SoftMaks'", "did you mean 'Softmax'?",
         // Every built-in op; the kernel plugin's ops may come between them.
-        "known ops: CrossEntropy Linear MSE", " ReLU SVM Softmax Tanh;",
-        "plugins loaded:", "libgradflow_builtin_ops.so"}}}},
+        "known ops: Add AvgPool2D BatchNorm Concat Conv2D CrossEntropy Dropout Flatten "
+        "GlobalAvgPool Linear MSE MaxPool2D",
+        " ReLU Reshape SVM Softmax Tanh;", "plugins loaded:", "libgradflow_builtin_ops.so"}}}},
     {"misspelt_attribute.yaml",
      {{10, {"nodes[0] 'hidden'", "no attribute 'out_feature'", "did you mean 'out_features'?"}}}},
     {"unknown_input.yaml",

@@ -1,6 +1,7 @@
 // graph-runner's surface: help, version, bad flags, `ops`, `dot`, and `check` on the shipped
 // graphs.
 #include "cli/cli_support.hpp"
+#include "unit/image_graph_support.hpp"
 
 #include "unit/graph_test_support.hpp"
 
@@ -93,6 +94,17 @@ TEST_CASE("graph-runner dot writes DOT that Graphviz accepts", "[cli][dot]") {
   CHECK_THAT(svg.out, Contains("hidden (Linear)"));
 }
 
+TEST_CASE("graph-runner dot shows image shapes and state tensors", "[cli][dot]") {
+  ProcessResult r = run_runner({"dot", source_path("graphs/fashion_cnn_bn.yaml")});
+  require_no_crash(r);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("B x [1, 28, 28]"));
+  CHECK_THAT(r.out, Contains("conv1 (Conv2D)\nB x [32, 28, 28]"));
+  CHECK_THAT(r.out, Contains("conv1.weight\n[32, 1, 3, 3]"));
+  CHECK_THAT(r.out, Contains("bn1.running_mean\n[32] state"));
+  CHECK_THAT(r.out, Contains("bn2.running_var\n[64] state"));
+}
+
 TEST_CASE("graph-runner dot -o writes the file and nothing on stdout", "[cli][dot]") {
   TempDir tmp;
   ProcessResult r =
@@ -101,6 +113,29 @@ TEST_CASE("graph-runner dot -o writes the file and nothing on stdout", "[cli][do
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.empty());
   CHECK_THAT(read_text(tmp / "g.dot"), Contains("hidden (Linear)"));
+}
+
+TEST_CASE("graph-runner check passes on a graph of every image op", "[cli][gradcheck][images]") {
+  // Smooth activations and average pools: a step of the whole-graph check must not cross a
+  // kink, or it would test the checker rather than the ops (MaxPool2D and ReLU have their own
+  // op tests). Batch norm, dropout (its mask fixed by the step), both convolution paths, Add,
+  // Concat, Reshape, Flatten and the global pool are all in the chain.
+  TempDir tmp;
+  std::string text = every_image_op_graph(write_image_data(tmp));
+  for (auto [from, to] : {std::pair<std::string, std::string>{"op: ReLU", "op: Tanh"},
+                          {"op: MaxPool2D,     inputs: [cat],    kernel: 2",
+                           "op: AvgPool2D,     inputs: [cat],    kernel: 2"}})
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at))
+      text.replace(at, from.size(), to);
+  REQUIRE(text.find("ReLU") == std::string::npos);
+  REQUIRE(text.find("MaxPool2D") == std::string::npos);
+  for (const char* seed : {"1", "2"}) {
+    ProcessResult r = run_runner({"check", tmp.write("smooth.yaml", text), "--seed", seed});
+    INFO("seed " << seed << "\n" << r.out << r.err);
+    require_no_crash(r);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("gradient check passed"));
+  }
 }
 
 TEST_CASE("graph-runner check passes on every shipped graph", "[cli][gradcheck]") {
@@ -119,5 +154,33 @@ TEST_CASE("graph-runner check passes on every shipped graph", "[cli][gradcheck]"
       CHECK_THAT(r.out, Contains("gradient check passed"));
       CHECK(r.out.find("FAILED") == std::string::npos);
     }
+  }
+}
+
+TEST_CASE("an image input of the wrong size for the data: exit 2 naming file, line and shapes",
+          "[cli][images]") {
+  TempDir tmp;
+  const std::string graph = tmp.write("wrong_size.yaml", R"(format: gradflow/1
+name: wrong-size
+inputs:
+  x: {shape: [1, 12, 11]}
+  y: {shape: [4]}
+nodes:
+  - {name: f,      op: Flatten,      inputs: [x]}
+  - {name: logits, op: Linear,       inputs: [f], out_features: 4}
+  - {name: yhat,   op: Softmax,      inputs: [logits]}
+  - {name: loss,   op: CrossEntropy, inputs: [yhat, y]}
+loss: loss
+train:
+  data: )" + write_image_data(tmp) + "\n");
+  for (const char* command : {"train", "bench"}) {
+    std::vector<std::string> args{command, graph};
+    if (std::string(command) == "train") args.insert(args.end(), {"--out", tmp.file("run")});
+    ProcessResult r = run_runner(args);
+    INFO(command << "\n" << r.status_text() << "\n" << r.out << r.err);
+    require_no_crash(r);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("wrong_size.yaml:4:"));
+    CHECK_THAT(r.err, Contains("has shape [1, 12, 11]") && Contains("of shape [144]"));
   }
 }

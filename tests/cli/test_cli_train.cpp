@@ -3,6 +3,7 @@
 #include "cli/cli_support.hpp"
 
 #include "unit/graph_test_support.hpp"
+#include "unit/image_graph_support.hpp"
 
 #include <sstream>
 
@@ -39,11 +40,12 @@ MetricsRow last_test_row(const std::string& csv) {
   return last;
 }
 
-MetricsRow train_graph(const std::string& graph, const std::vector<std::string>& extra = {}) {
+MetricsRow train_graph(const std::string& graph, const std::vector<std::string>& extra = {},
+                       std::chrono::seconds limit = std::chrono::seconds(300)) {
   TempDir tmp;
   std::vector<std::string> args{"train", source_path(graph), "--out", tmp / "run"};
   args.insert(args.end(), extra.begin(), extra.end());
-  ProcessResult r = run_runner(args, std::chrono::seconds(300));
+  ProcessResult r = run_runner(args, limit);
   INFO(r.status_text() << "\nstderr:\n" << r.err);
   require_no_crash(r);
   REQUIRE(r.exit_code == 0);
@@ -101,6 +103,39 @@ TEST_CASE("the MNIST, Fashion-MNIST and linear-SVM graphs reach their accuracy b
   }
 }
 
+// The convolutional networks' bars. Each is its own CTest test with a longer timeout (see
+// tests/CMakeLists.txt), so that CTest can run them side by side.
+TEST_CASE("mnist_cnn.yaml (LeNet-5) reaches 97% test accuracy",
+          "[cli][train][bars][cnn][cnn-mnist]") {
+  MetricsRow last = train_graph("graphs/mnist_cnn.yaml", {}, std::chrono::seconds(900));
+  INFO("final test accuracy " << last.accuracy);
+  CHECK(last.epoch == 10);
+  CHECK(last.accuracy >= 0.97);
+}
+
+TEST_CASE("fashion_cnn.yaml (LeNet-5) reaches 90% test accuracy",
+          "[cli][train][bars][cnn][cnn-fashion]") {
+  MetricsRow last = train_graph("graphs/fashion_cnn.yaml", {}, std::chrono::seconds(1500));
+  INFO("final test accuracy " << last.accuracy);
+  CHECK(last.epoch == 15);
+  CHECK(last.accuracy >= 0.90);
+}
+
+TEST_CASE("fashion_cnn_bn.yaml reaches 92% test accuracy",
+          "[cli][train][bars][cnn][cnn-fashion-bn]") {
+  MetricsRow last = train_graph("graphs/fashion_cnn_bn.yaml", {}, std::chrono::seconds(1500));
+  INFO("final test accuracy " << last.accuracy);
+  CHECK(last.epoch == 15);
+  CHECK(last.accuracy >= 0.92);
+}
+
+TEST_CASE("mnist_resnet.yaml reaches 98% test accuracy", "[cli][train][bars][cnn][cnn-resnet]") {
+  MetricsRow last = train_graph("graphs/mnist_resnet.yaml", {}, std::chrono::seconds(1500));
+  INFO("final test accuracy " << last.accuracy);
+  CHECK(last.epoch == 10);
+  CHECK(last.accuracy >= 0.98);
+}
+
 TEST_CASE("eval prints loss, accuracy and a confusion matrix; predict writes one row per input",
           "[cli][eval]") {
   TempDir tmp;
@@ -145,4 +180,43 @@ TEST_CASE("eval prints loss, accuracy and a confusion matrix; predict writes one
   require_no_crash(bad);
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Contains("bad.csv:2:") && Contains("zebra"));
+}
+
+TEST_CASE("eval and predict of an image graph run in eval mode: same answers every time",
+          "[cli][eval][images]") {
+  TempDir tmp;
+  const std::string graph = tmp.write("images.yaml", every_image_op_graph(write_image_data(tmp)));
+  ProcessResult trained = run_runner({"train", graph, "--epochs", "2", "--out", tmp / "run"});
+  INFO(trained.err);
+  REQUIRE(trained.exit_code == 0);
+  const std::string weights = tmp / "run/model.safetensors";
+
+  // With dropout on or batch statistics in use, two evaluations would differ.
+  ProcessResult first = run_runner({"eval", graph, "--weights", weights});
+  ProcessResult second = run_runner({"eval", graph, "--weights", weights});
+  require_no_crash(first);
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.out, Contains("accuracy"));
+  CHECK(first.out == second.out);
+
+  // Ten 12 x 12 images as CSV rows of 144 values.
+  std::string csv;
+  for (int r = 0; r < 10; ++r)
+    for (int k = 0; k < 144; ++k)
+      csv += std::to_string((r * 31 + k * 7) % 256 / 255.0) + (k == 143 ? "\n" : ",");
+  const std::string input = tmp.write("images.csv", csv);
+  ProcessResult a = run_runner({"predict", graph, "--weights", weights, "--input", input});
+  ProcessResult b = run_runner({"predict", graph, "--weights", weights, "--input", input});
+  require_no_crash(a);
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  CHECK(a.out == b.out);
+  CHECK(std::count(a.out.begin(), a.out.end(), '\n') == 11);  // header and ten rows
+  // A row's answer does not depend on the rows predicted with it, as it would with batch
+  // statistics or dropout.
+  ProcessResult one = run_runner({"predict", graph, "--weights", weights, "--input",
+                                  tmp.write("one.csv", csv.substr(0, csv.find('\n') + 1))});
+  REQUIRE(one.exit_code == 0);
+  CHECK(a.out.substr(0, a.out.find('\n', a.out.find('\n') + 1)) ==
+        one.out.substr(0, one.out.size() - 1));
 }

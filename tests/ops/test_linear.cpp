@@ -150,28 +150,6 @@ TEST_CASE("Linear skips the input gradient when it is not requested", "[linear]"
 
 namespace {
 
-// Hosts that claim several threads but run every chunk on the calling thread: one hands out
-// the chunks one index at a time, last first; the other all of [0, n) at once. A product split
-// over threads must give the same numbers under both, as under a real pool in any order.
-int64_t g_reversed_chunks = 0;  // chunks reversed_chunks has run
-void reversed_chunks(void*, int64_t n, int64_t, gf_range_fn fn, void* ctx) {
-  for (int64_t i = n; i-- > 0;) {
-    ++g_reversed_chunks;
-    fn(ctx, i, i + 1);
-  }
-}
-void one_chunk(void*, int64_t n, int64_t, gf_range_fn fn, void* ctx) {
-  fn(ctx, 0, n);
-}
-gf_host fake_host(uint32_t threads,
-                  void (*parallel_for)(void*, int64_t, int64_t, gf_range_fn, void*)) {
-  gf_host h{};
-  h.struct_size = sizeof h;
-  h.threads = threads;
-  h.parallel_for = parallel_for;
-  return h;
-}
-
 struct LinearRun {
   Tensor y;
   Grads grads;
@@ -195,11 +173,11 @@ LinearRun run_large_linear(const gf_host* host) {
 
 TEST_CASE("Linear split over threads: the same numbers for any thread count and order",
           "[linear][threads]") {
-  const gf_host two = fake_host(2, reversed_chunks), eight = fake_host(8, one_chunk);
-  g_reversed_chunks = 0;
-  const LinearRun a = run_large_linear(&two);
-  CHECK(g_reversed_chunks >= 3 * 2);  // all three products split, in two blocks at least
-  const LinearRun b = run_large_linear(&eight);
+  // Two threads, one index at a time, last first; eight threads, all of [0, n) at once.
+  const SplitHost two(2, 1), eight(8, 0);
+  const LinearRun a = run_large_linear(two.get());
+  CHECK(two.chunks_run() >= 3 * 2);  // all three products split, in two blocks at least
+  const LinearRun b = run_large_linear(eight.get());
   CHECK(a.y.values == b.y.values);
   CHECK(a.grads.params[0].values == b.grads.params[0].values);
   CHECK(a.grads.params[1].values == b.grads.params[1].values);

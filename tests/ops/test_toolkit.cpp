@@ -168,6 +168,23 @@ TEST_CASE("toolkit: kinks are skipped and counted, not failed", "[toolkit]") {
   CHECK_THAT(r.text(), Contains("8 values") && Contains("4 skipped at kinks"));
 }
 
+TEST_CASE("toolkit: a kink carried downstream counts once, not once per tensor", "[toolkit]") {
+  // A ReLU's element r kinks at x; the next layer carries it into two elements, y1 = y2 = r,
+  // each weighted 1/2 by the objective, so r's weight is 1. The objective bends by one kink
+  // (bend 1 in units of the slope), which both tensors show; summed over tensors it would be 2.
+  const double h = 1.0 / 64;
+  const float r[5] = {0, 0, static_cast<float>(h / 2), static_cast<float>(h), 0};  // by point
+  StencilValues stencil;
+  for (int point : {4, 0, 1, 2, 3}) {
+    stencil.clear(point);
+    const float weight_r = 1, weights_y[2] = {0.5f, 0.5f};
+    const float y[2] = {r[point], r[point]};
+    stencil.add(point, &r[point], 1, &weight_r);
+    stencil.add(point, y, 2, weights_y);
+  }
+  CHECK(stencil.weighted_bend(2 * h, h, h) == Approx(1.0));
+}
+
 TEST_CASE("toolkit: a value feeding both inputs exposes '=' in a small graph", "[toolkit]") {
   Node add(op<AddAssigns>(), {{3}, {3}});
   // Alone, with zero gradients, the op looks right ...

@@ -15,6 +15,7 @@
 
 #include "support/alloc_counter.hpp"
 #include "unit/graph_test_support.hpp"
+#include "unit/image_graph_support.hpp"
 
 namespace gradflow::test {
 namespace {
@@ -95,7 +96,51 @@ long steady_state_allocations(const Case& optimizer, int threads, bool shuffled,
   return allocation_count() - before;
 }
 
+// The graph with every image op, on IDX bytes, in training mode (dropout masks, batch
+// statistics, kept convolution columns) with evaluation passes in between, as the trainer runs.
+long image_graph_allocations(const std::string& optimizer_name) {
+  TempDir dir;
+  auto registry = builtin_registry();
+  GraphSpec spec = parse_graph(every_image_op_graph(write_image_data(dir)), "inline.yaml");
+  Dataset data = load_dataset(spec.train.data, spec.dir, spec.path);
+  auto model = Model::plan(spec, *registry);
+  const int64_t batch = 16;
+  model->allocate(64);
+  auto bindings = bind_inputs(*model, data, spec.train.bind);
+  model->init_parameters(1);
+  OptimizerSpec optimizer_spec = spec.train.optimizer;
+  optimizer_spec.name = optimizer_name;
+  auto optimizer = make_optimizer(optimizer_spec, model->parameters());
+  std::vector<int64_t> order(static_cast<size_t>(data.train.size));
+  std::iota(order.begin(), order.end(), 0);
+  std::reverse(order.begin(), order.end());
+  auto step = [&](int64_t s) {
+    const int64_t begin = (s * batch) % data.train.size;
+    load_batch(*model, bindings, data.train, data.classes, order.data() + begin, batch);
+    model->forward(batch, {true, s});
+    (void)model->loss();
+    model->backward(batch);
+    optimizer->step(model->parameters());
+    if (s % 5 == 0) model->forward(64);  // an evaluation chunk, larger than the batch
+  };
+  for (int64_t s = 0; s < 3; ++s) step(s);
+  const long before = allocation_count();
+  for (int64_t s = 3; s < 20; ++s) step(s);
+  return allocation_count() - before;
+}
+
 }  // namespace
+
+TEST_CASE("a steady-state training step of an image graph allocates nothing", "[model][alloc]") {
+  if (!allocation_counter_enabled()) {
+    WARN("allocation counting is off under sanitizers");
+    return;
+  }
+  for (const char* optimizer : {"sgd", "adam"}) {
+    INFO("optimizer " << optimizer);
+    CHECK(image_graph_allocations(optimizer) == 0);
+  }
+}
 
 TEST_CASE("a steady-state training step allocates nothing", "[model][alloc]") {
   if (!allocation_counter_enabled()) {

@@ -21,6 +21,8 @@
 //  - check_deterministic: the same inputs give bit-identical outputs and gradients;
 //  - check_random_stream: the same stream gives the same output, another step another mask
 //    (for ops that draw, like dropout), evaluation mode does not depend on the stream.
+// And SplitHost (host.hpp): a host that cuts and orders an op's parallel loops as the test
+// chooses, for checking that the numbers do not depend on how the work is split.
 // Each returns a Report: true when everything passed, and printable either way.
 #pragma once
 
@@ -31,6 +33,7 @@
 #include <gradflow/testing/explain.hpp>
 #include <gradflow/testing/graph.hpp>
 #include <gradflow/testing/guarded.hpp>
+#include <gradflow/testing/host.hpp>
 #include <gradflow/testing/node.hpp>
 #include <gradflow/testing/op_handle.hpp>
 #include <gradflow/testing/rules.hpp>

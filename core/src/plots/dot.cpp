@@ -52,6 +52,15 @@ std::string to_dot(const Model& model) {
           quoted(param.name), quoted(param.name + "\n" + shape_to_string(param.shape)),
           quoted(param.name), quoted(node.spec->name));
     }
+    // State (running statistics) is drawn like a parameter but grey: it is saved, not trained.
+    for (int st : node.states) {
+      const StateTensor& state = model.states()[st];
+      dot += fmt::format(
+          "  {} [shape=note, style=filled, fillcolor=\"#eeeeee\", fontsize=9, label={}];\n"
+          "  {} -> {} [style=dotted, arrowhead=none];\n",
+          quoted(state.name), quoted(state.name + "\n" + shape_to_string(state.shape) + " state"),
+          quoted(state.name), quoted(node.spec->name));
+    }
     for (int in : node.inputs)
       dot += fmt::format("  {} -> {};\n", quoted(model.values()[in].name), quoted(node.spec->name));
   }

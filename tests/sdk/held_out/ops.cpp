@@ -1,5 +1,6 @@
-// Three ops for a residual block: Add (two inputs), Swish (elementwise, x sigmoid(x)) and Gate
-// (a trained per-feature gate, y = x sigmoid(g), g starting at 2).
+// Three ops for a residual block: Plus (two inputs; a plugin may not reuse the name of the
+// built-in Add), Swish (elementwise, x sigmoid(x)) and Gate (a trained per-feature gate,
+// y = x sigmoid(g), g starting at 2).
 #include <gradflow/elementwise.hpp>
 #include <gradflow/op.hpp>
 
@@ -9,15 +10,15 @@ namespace {
 
 using namespace gradflow;
 
-class Add : public Op {
+class Plus : public Op {
  public:
-  static OpSchema schema() { return OpSchema("Add", "y = a + b").input("a").input("b"); }
-  static std::unique_ptr<Add> create(const Attrs&, NodeSetup& setup) {
+  static OpSchema schema() { return OpSchema("Plus", "y = a + b").input("a").input("b"); }
+  static std::unique_ptr<Plus> create(const Attrs&, NodeSetup& setup) {
     if (setup.input_shape(0) != setup.input_shape(1))
-      throw OpError("Add needs equal shapes, got " + shape_text(setup.input_shape(0)) + " and " +
+      throw OpError("Plus needs equal shapes, got " + shape_text(setup.input_shape(0)) + " and " +
                     shape_text(setup.input_shape(1)));
     setup.set_output(setup.input_shape(0));
-    return std::make_unique<Add>();
+    return std::make_unique<Plus>();
   }
   void forward(const ForwardContext& c) override {
     for (int64_t i = 0; i < c.out.size(); ++i) c.out[i] = c.in(0)[i] + c.in(1)[i];
@@ -72,4 +73,4 @@ class Gate : public Op {
 
 }  // namespace
 
-GRADFLOW_PLUGIN("held-out-ops", Add, Swish, Gate)
+GRADFLOW_PLUGIN("held-out-ops", Plus, Swish, Gate)

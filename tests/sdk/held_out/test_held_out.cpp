@@ -7,8 +7,8 @@ int main() {
   const Plugin plugin(GRADFLOW_TEST_PLUGIN);
   const Tensor a = Tensor::random({5}, 3, -2, 2, 1), b = Tensor::random({5}, 3, -2, 2, 2);
 
-  suite.test("Add", [&](Suite& s) {
-    Node add(plugin.op("Add"), {{5}, {5}});
+  suite.test("Plus", [&](Suite& s) {
+    Node add(plugin.op("Plus"), {{5}, {5}});
     s.expect(check_op(add, {a, b}));
     Graph g(3);  // the same value into both inputs: gradients must add up
     const int x = g.input("x", a);

@@ -79,39 +79,55 @@ inline double element_bend(const float y[5], double wide, double narrow, double 
 // The elements inside a graph at the five points of a stencil, each weighted by the
 // objective's gradient with respect to it: a bend of b in an element of weight g moves the
 // objective's difference by about g b. Several kinks that cancel in the objective still add
-// up here.
+// up here. Each add() at point 4 starts a tensor; the bend is the largest sum of one tensor,
+// not the sum over all of them: a kink shows in its own element and again, carried forward,
+// in every element downstream of it, so a sum over all tensors would count it once per layer
+// after it (the thousands of ReLU and max-pool elements after a deep network's first
+// convolution would then hide every point of its weight), while one tensor that all paths to
+// the objective go through shows each kink once.
 class StencilValues {
  public:
   // point: 0..3 for x - h, x - h/2, x + h/2, x + h (the order compare_derivative evaluates
   // them in), 4 for x itself.
   void clear(int point) {
     at_[index(point)].clear();
-    if (point == 4) weights_.clear();
+    if (point == 4) {
+      weights_.clear();
+      starts_.clear();
+    }
   }
   // At point 4 `weights` (may be null: weight 1) go with the values.
   void add(int point, const float* values, int64_t n, const float* weights = nullptr) {
     at_[index(point)].insert(at_[index(point)].end(), values, values + n);
-    if (point == 4)
-      for (int64_t i = 0; i < n; ++i) weights_.push_back(weights ? std::fabs(weights[i]) : 1.0f);
+    if (point != 4) return;
+    starts_.push_back(weights_.size());
+    for (int64_t i = 0; i < n; ++i) weights_.push_back(weights ? std::fabs(weights[i]) : 1.0f);
   }
-  // The weighted sum of the bends, comparable with a tolerance on the objective's slope.
+  // The largest weighted sum of one tensor's bends, comparable with a tolerance on the
+  // objective's slope.
   double weighted_bend(double wide, double narrow, double h) const {
     const size_t n = at_[2].size();
     for (int k = 0; k < 5; ++k)
       if (at_[k].size() != n) return 0;
-    double total = 0;
-    for (size_t e = 0; e < n; ++e) {
-      if (weights_[e] == 0) continue;
-      const float y[5] = {at_[0][e], at_[1][e], at_[2][e], at_[3][e], at_[4][e]};
-      total += weights_[e] * element_bend(y, wide, narrow, h);
+    double largest = 0;
+    for (size_t t = 0; t < starts_.size(); ++t) {
+      const size_t end = t + 1 < starts_.size() ? starts_[t + 1] : n;
+      double total = 0;
+      for (size_t e = starts_[t]; e < end; ++e) {
+        if (weights_[e] == 0) continue;
+        const float y[5] = {at_[0][e], at_[1][e], at_[2][e], at_[3][e], at_[4][e]};
+        total += weights_[e] * element_bend(y, wide, narrow, h);
+      }
+      largest = std::max(largest, total);
     }
-    return total;
+    return largest;
   }
 
  private:
   static int index(int point) { return point < 2 ? point : point == 4 ? 2 : point + 1; }
   std::vector<float> at_[5];  // in stencil order: x - h, x - h/2, x, x + h/2, x + h
   std::vector<float> weights_;
+  std::vector<size_t> starts_;  // where each tensor added at point 4 begins
 };
 
 // `evaluate(k, x)` sets the variable to x, runs the objective and returns the Evaluation (k:

@@ -1,0 +1,59 @@
+#include "builtin_ops.hpp"
+#include "op_checks.hpp"
+
+#include <gradflow/op.hpp>
+
+namespace gradflow::builtin {
+namespace {
+
+// a + b elementwise, for residual connections: both gradients are the output's.
+class Add final : public Op {
+ public:
+  static OpSchema schema() {
+    return OpSchema("Add", "Elementwise sum of two inputs of the same shape (residual blocks).")
+        .input("a")
+        .input("b");
+  }
+
+  static std::unique_ptr<Add> create(const Attrs& /*attrs*/, NodeSetup& setup) {
+    require_input_count(setup, 2, "Add");
+    const Shape& a = setup.input_shape(0);
+    const Shape& b = setup.input_shape(1);
+    if (a != b)
+      throw OpError("Add: 'a' has shape " + shape_text(a) + " but 'b' has shape " + shape_text(b) +
+                    "; they must be equal");
+    require_positive_dims(a, "Add input");
+    setup.set_output(a);
+    const double n = static_cast<double>(numel(a));
+    setup.set_flops(n, 0, 2 * n);
+    return std::make_unique<Add>();
+  }
+
+  void forward(const ForwardContext& c) override {
+    require_same_layout(c.in(0), c.out, "Add input 'a'", "its output");
+    require_same_layout(c.in(1), c.out, "Add input 'b'", "its output");
+    const float* __restrict a = c.in(0).data;
+    const float* __restrict b = c.in(1).data;
+    float* __restrict y = c.out.data;
+    for (int64_t i = 0; i < c.out.size(); ++i) y[i] = a[i] + b[i];
+  }
+
+  void backward(const BackwardContext& c) override {
+    for (size_t k = 0; k < 2; ++k) {
+      const View& d = c.in_grad(k);
+      if (!d) continue;
+      require_same_layout(d, c.out_grad, "Add input gradient", "its output gradient");
+      const float* __restrict dy = c.out_grad.data;
+      float* __restrict dx = d.data;
+      for (int64_t i = 0; i < d.size(); ++i) dx[i] += dy[i];
+    }
+  }
+};
+
+}  // namespace
+
+const gf_op_def* add_op() {
+  return op_definition<Add>();
+}
+
+}  // namespace gradflow::builtin

@@ -1,0 +1,88 @@
+#include "builtin_ops.hpp"
+#include "op_checks.hpp"
+#include "window2d.hpp"
+
+#include <gradflow/op.hpp>
+
+namespace gradflow::builtin {
+namespace {
+
+class AvgPool2D final : public Op {
+ public:
+  static OpSchema schema() {
+    return OpSchema("AvgPool2D",
+                    "Mean over each kernel window of each channel of [C, H, W] samples, as "
+                    "PyTorch's AvgPool2d.")
+        .input("x")
+        .attr(kernel_attr())
+        .attr(stride_attr("0", 0, "step between windows: s or [sh, sw]; 0 = the kernel"))
+        .attr(padding_attr("zero padding on each side, at most half the kernel: p or [ph, pw]"))
+        .attr(attr::boolean("count_include_pad")
+                  .default_value(true)
+                  .doc("divide by the whole kernel area (true, PyTorch's default) or only by "
+                       "the input values inside the window (false, ONNX's default)"));
+  }
+
+  static std::unique_ptr<AvgPool2D> create(const Attrs& attrs, NodeSetup& setup) {
+    return std::make_unique<AvgPool2D>(pool_setup(attrs, setup, "AvgPool2D"),
+                                       attrs.boolean("count_include_pad"));
+  }
+
+  AvgPool2D(const Window2D& w, bool count_include_pad)
+      : w_(w), count_include_pad_(count_include_pad) {}
+
+  void forward(const ForwardContext& c) override {
+    const View& x = c.in(0);
+    check(x, c.out);
+    c.host.parallel_for(w_.planes(x), w_.plane_grain(), [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        const float* in = x.data + p * w_.in_plane();
+        float* out = c.out.data + p * w_.out_plane();
+        for_each_window(w_, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+          float total = 0.0f;
+          for (int64_t h = h0; h < h1; ++h)
+            for (int64_t k = w0; k < w1; ++k) total += in[h * w_.in_w + k];
+          out[o] = total * scale(h0, h1, w0, w1);
+        });
+      }
+    });
+  }
+
+  void backward(const BackwardContext& c) override {
+    const View& dx = c.in_grad(0);
+    if (!dx) return;
+    check(c.in(0), c.out_grad);
+    require_same_layout(c.in(0), dx, "AvgPool2D input", "its gradient");
+    c.host.parallel_for(w_.planes(dx), w_.plane_grain(), [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        float* din = dx.data + p * w_.in_plane();
+        const float* dout = c.out_grad.data + p * w_.out_plane();
+        for_each_window(w_, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+          const float g = dout[o] * scale(h0, h1, w0, w1);
+          for (int64_t h = h0; h < h1; ++h)
+            for (int64_t k = w0; k < w1; ++k) din[h * w_.in_w + k] += g;
+        });
+      }
+    });
+  }
+
+ private:
+  // With the padding counted, every window covers the whole kernel (windows never reach
+  // beyond the padding); without it, only the input values the window holds.
+  float scale(int64_t h0, int64_t h1, int64_t w0, int64_t w1) const {
+    const int64_t count = count_include_pad_ ? w_.kernel_area() : (h1 - h0) * (w1 - w0);
+    return 1.0f / static_cast<float>(count);
+  }
+  void check(const View& x, const View& y) const { w_.check_views(x, y, w_.channels, "AvgPool2D"); }
+
+  Window2D w_;
+  bool count_include_pad_;
+};
+
+}  // namespace
+
+const gf_op_def* avg_pool2d_op() {
+  return op_definition<AvgPool2D>();
+}
+
+}  // namespace gradflow::builtin
