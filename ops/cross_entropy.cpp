@@ -77,6 +77,16 @@ class CrossEntropy final : public Op {
     add_target_gradient(c, scale);
   }
 
+  void explain(Explain& e) const {
+    e.forward("{out} = −(1/{B}) Σ_b Σ_i {target}_bi log {probs}_bi");
+    e.input_grad(0, "{grad probs} += −{grad out} {target} / ({B} {probs})");
+    e.input_grad(1, "{grad target} += −{grad out} log({probs}) / {B}");
+    e.fused_grad(0, "{grad source probs} += {grad out} ({probs} Σ_i {target}_i − {target}) / {B}");
+    e.note(
+        "fed by a softmax, this loss writes the gradient of the softmax's input itself: "
+        "with one-hot targets ∂L/∂logits = (ŷ − y) / B, with ŷ = {probs} and y = {target}");
+  }
+
  private:
   static void add_target_gradient(const BackwardContext& c, float scale) {
     const View& dy = c.in_grad(1);

@@ -241,6 +241,13 @@ class Linear final : public Op {
     }
   }
 
+  void explain(Explain& e) const {
+    e.forward(has_bias_ ? "{out} = {x} {weight}ᵀ + {bias}" : "{out} = {x} {weight}ᵀ");
+    e.input_grad(0, "{grad x} += {grad out} {weight}");
+    e.param_grad(0, "{grad weight} += ({grad out})ᵀ {x}");
+    if (has_bias_) e.param_grad(1, "{grad bias} += Σ_b ({grad out})_b");
+  }
+
  private:
   double work(int rows) const {
     return static_cast<double>(rows) * static_cast<double>(in_) * static_cast<double>(out_);

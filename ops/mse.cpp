@@ -51,6 +51,12 @@ class MSE final : public Op {
       for (int64_t i = 0; i < t.size(); ++i) dt.data[i] -= scale * (p.data[i] - t.data[i]);
     }
   }
+
+  void explain(Explain& e) const {
+    e.forward("{out} = (1/{B}) Σ_b Σ_i ({prediction}_bi − {target}_bi)²");
+    e.input_grad(0, "{grad prediction} += 2 {grad out} ({prediction} − {target}) / {B}");
+    e.input_grad(1, "{grad target} += −2 {grad out} ({prediction} − {target}) / {B}");
+  }
 };
 
 }  // namespace

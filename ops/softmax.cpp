@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace gradflow::builtin {
 namespace {
@@ -85,6 +86,12 @@ class Softmax final : public Op {
       for (int64_t i = 0; i < last_; ++i)
         dx.data[start + i] += y[i] * (dy[i] - static_cast<float>(dot));
     }
+  }
+
+  void explain(Explain& e) const {
+    e.forward("{out}_i = exp({x}_i) / Σ_j exp({x}_j), over the last dimension (" +
+              std::to_string(last_) + " values)");
+    e.input_grad(0, "({grad x})_i += {out}_i (({grad out})_i − Σ_j ({grad out})_j {out}_j)");
   }
 
  private:

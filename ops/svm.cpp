@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 namespace gradflow::builtin {
 namespace {
@@ -82,7 +84,22 @@ class SVM final : public Op {
     }
   }
 
+  void explain(Explain& e) const {
+    const std::string m = fmt_margin();
+    e.forward("{out} = (1/{B}) Σ_b Σ_(j≠y_b) max(0, " + m +
+              " + {scores}_bj − {scores}_by_b), with y_b = argmax {target}_b");
+    e.input_grad(0, "({grad scores})_bj += {grad out}/{B} for each j ≠ y_b with " + m +
+                        " + {scores}_bj − {scores}_by_b > 0, and ({grad scores})_by_b −= the "
+                        "same amount once per such j");
+    e.input_grad(1, "{grad target} += 0 (the loss sees the target only through argmax)");
+  }
+
  private:
+  std::string fmt_margin() const {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", static_cast<double>(margin_));
+    return text;
+  }
   double hinge(const float* scores, int64_t j, int64_t y) const {
     return static_cast<double>(margin_) + scores[j] - scores[y];
   }

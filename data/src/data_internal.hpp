@@ -17,8 +17,8 @@ namespace gradflow::data_detail {
 // size * features cannot overflow int64 for any feature width we accept.
 constexpr int64_t kMaxSamples = 10'000'000;
 
-// Reads a regular file whole. Directories, FIFOs and devices are refused up front, because
-// reading /dev/zero or a pipe would never end.
+// Reads a data file whole through read_file (user_file.hpp): directories, FIFOs and devices
+// are refused before anything is read, because reading /dev/zero or a pipe would never end.
 std::string read_regular_file(const std::string& path);
 
 // a * b, or nullopt if the product overflows int64 (both must be >= 0).

@@ -1,8 +1,8 @@
 // Shared helpers of the data loaders: file reading, checked arithmetic, YAML value parsing.
 #include "data_internal.hpp"
 
-#include <gradflow/atomic_file.hpp>
 #include <gradflow/numbers.hpp>
+#include <gradflow/user_file.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -13,18 +13,7 @@
 namespace gradflow::data_detail {
 
 std::string read_regular_file(const std::string& path) {
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    throw InputError(SourceLocation{path, 0, 0}, "no such file");
-  }
-  if (std::filesystem::is_directory(status)) {
-    throw InputError(SourceLocation{path, 0, 0}, "is a directory, not a data file");
-  }
-  if (!std::filesystem::is_regular_file(status)) {
-    throw InputError(SourceLocation{path, 0, 0}, "is not a regular file");
-  }
-  return read_file(path);
+  return read_file(path, "data file");
 }
 
 std::optional<int64_t> checked_mul(int64_t a, int64_t b) {

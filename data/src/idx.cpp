@@ -17,6 +17,11 @@ constexpr unsigned kTypeUnsignedByte = 0x08;
 // Enough for the largest possible header (255 dimensions), so one bounded inflate pass
 // always yields the header of a compressed file.
 constexpr uint64_t kMaxHeaderBytes = 4 + 4 * 255;
+// The most an IDX file may hold once decompressed: 40 times Fashion-MNIST's training images,
+// and a bound on what a small compressed file can make us allocate.
+constexpr uint64_t kMaxPayloadBytes = uint64_t{2} << 30;
+// Deflate's best case is 258 bytes from one 2-bit code (about 1032:1); gzip adds a header.
+constexpr uint64_t kMaxDeflateRatio = 1032;
 
 struct IdxKind {
   const char* what;     // "image" or "label"
@@ -125,6 +130,26 @@ void check_length(const IdxHeader& h, uint64_t actual, bool compressed, const st
   }
 }
 
+// Before inflating a compressed file: what its header promises must be plausible, or a small
+// file claiming a terabyte would be inflated (for minutes, into gigabytes) just to find out.
+void check_inflatable(const IdxHeader& h, uint64_t expected, uint64_t compressed,
+                      const std::string& name, const IdxKind& kind) {
+  if (h.dims[0] > data_detail::kMaxSamples)
+    fail(name, fmt::format("the header promises {} {}s, more than the supported maximum of {}",
+                           h.dims[0], kind.what, data_detail::kMaxSamples));
+  if (expected > kMaxPayloadBytes)
+    fail(name, fmt::format("the header promises {} {}s ({}), {} bytes, more than the {} bytes an "
+                           "IDX file may hold",
+                           h.dims[0], kind.what, dims_text(h), expected, kMaxPayloadBytes));
+  // Deflate cannot compress better than about 1032:1, so fewer compressed bytes than that
+  // cannot hold what the header promises: the file is truncated or the header lies.
+  if (expected / kMaxDeflateRatio > compressed)
+    fail(name, fmt::format("truncated IDX file: the header promises {} {}s ({}), {} decompressed "
+                           "bytes, but {} compressed bytes can hold at most {}",
+                           h.dims[0], kind.what, dims_text(h), expected, compressed,
+                           compressed * kMaxDeflateRatio));
+}
+
 // Returns the file's payload (the values after the header), decompressed if needed, after
 // checking header and length. For compressed input the output is capped at the promised
 // length plus one byte, so a lying header can neither make us allocate nor inflate more
@@ -140,6 +165,7 @@ std::vector<uint8_t> checked_idx_payload(const std::string& raw, const std::stri
   std::string head = data_detail::gunzip(raw, name, kMaxHeaderBytes);
   *header = parse_header(head, name, kind);
   uint64_t expected = static_cast<uint64_t>(header->header_bytes) + header->payload_bytes;
+  check_inflatable(*header, expected, raw.size(), name, kind);
   std::vector<uint8_t> all = data_detail::gunzip_bytes(raw, name, expected + 1);
   check_length(*header, all.size(), true, name, kind);
   all.erase(all.begin(), all.begin() + header->header_bytes);

@@ -25,6 +25,10 @@ class RBFFeatures : public gradflow::Op {
   static std::unique_ptr<RBFFeatures> create(const Attrs& attrs, NodeSetup& setup);
   RBFFeatures(int64_t in, int64_t features, double gamma, uint64_t seed);
 
+  // Most random weights (in x features) one node may ask for: 1 GiB of floats.
+  static constexpr int64_t kMaxWeights = int64_t{1} << 28;
+
+  void reserve(int64_t max_batch) override;
   void forward(const gradflow::ForwardContext& c) override;
   void backward(const gradflow::BackwardContext& c) override;
   // Gemm with the fixed W and b as constants, Cos, Mul by sqrt(2/D).
@@ -36,7 +40,9 @@ class RBFFeatures : public gradflow::Op {
   int64_t in_;
   int64_t features_;
   double scale_;
-  std::vector<float> w_;  // [features, in], row-major
+  double gamma_;
+  uint64_t seed_;
+  std::vector<float> w_;  // [features, in], row-major; drawn by reserve()
   std::vector<float> b_;  // [features]
 };
 

@@ -51,8 +51,10 @@ std::unique_ptr<RBFFeatures> RBFFeatures::create(const Attrs& attrs, NodeSetup& 
   const int64_t features = attrs.integer("features");
   if (features < 1 || features > 100000)
     throw OpError("RBFFeatures features must be in [1, 100000], got " + std::to_string(features));
-  if (in > std::numeric_limits<int64_t>::max() / features)
-    throw OpError("RBFFeatures: input size times features is too large");
+  if (in > kMaxWeights / features)
+    throw OpError("RBFFeatures: input size " + std::to_string(in) + " times " +
+                  std::to_string(features) + " features is above the limit of " +
+                  std::to_string(kMaxWeights) + " random weights");
   setup.set_output({features});
   return std::make_unique<RBFFeatures>(in, features, gamma,
                                        static_cast<uint64_t>(attrs.integer("seed")));
@@ -62,13 +64,20 @@ RBFFeatures::RBFFeatures(int64_t in, int64_t features, double gamma, uint64_t se
     : in_(in),
       features_(features),
       scale_(std::sqrt(2.0 / static_cast<double>(features))),
-      w_(static_cast<size_t>(in * features)),
-      b_(static_cast<size_t>(features)) {
+      gamma_(gamma),
+      seed_(seed) {}
+
+// W and b are drawn here, not when the graph is planned: `check` and `dot` plan a graph
+// without running it and must stay fast and small however many features it asks for.
+void RBFFeatures::reserve(int64_t /*max_batch*/) {
+  if (!w_.empty()) return;
+  w_.resize(static_cast<size_t>(in_ * features_));
+  b_.resize(static_cast<size_t>(features_));
   // Separate streams for W and b: growing D keeps the existing features (the first rows of W
   // and entries of b), so results for different D are comparable.
-  gradflow::Random rw(gradflow::mix_seed(seed, "RBFFeatures.W"));
-  gradflow::Random rb(gradflow::mix_seed(seed, "RBFFeatures.b"));
-  const double std_dev = std::sqrt(2.0 * gamma);
+  gradflow::Random rw(gradflow::mix_seed(seed_, "RBFFeatures.W"));
+  gradflow::Random rb(gradflow::mix_seed(seed_, "RBFFeatures.b"));
+  const double std_dev = std::sqrt(2.0 * gamma_);
   for (auto& w : w_) w = static_cast<float>(std_dev * rw.normal());
   for (auto& b : b_) b = static_cast<float>(2.0 * std::numbers::pi * rb.uniform());
 }
@@ -86,6 +95,7 @@ void RBFFeatures::forward(const gradflow::ForwardContext& c) {
   const View& out = c.out;
   if (x.cols != in_ || out.cols != features_ || out.rows != x.rows)
     throw OpError("RBFFeatures received tensors of unexpected size");
+  reserve(x.rows);  // a no-op once the host has reserved, as it always does before running
   for (int64_t r = 0; r < x.rows; ++r) {
     const float* xr = x.row(r);
     float* zr = out.row(r);

@@ -26,4 +26,13 @@ inline void require_no_crash(const ProcessResult& r) {
   }
 }
 
+// exit 2, one or more "error:" lines, nothing on stdout: the DESIGN's contract for bad input.
+inline void require_clean_rejection(const ProcessResult& r) {
+  require_no_crash(r);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Matchers::Contains("error:"));
+  CHECK(r.out.empty());
+}
+
 }  // namespace gradflow::test

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ std::string ProcessResult::status_text() const {
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   if (argv.empty()) throw std::invalid_argument("run_process: empty argv");
+  const auto started = std::chrono::steady_clock::now();
   Fd out_r, out_w, err_r, err_w;
   make_pipe(out_r, out_w);
   make_pipe(err_r, err_w);
@@ -110,8 +112,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   }
 
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  result.peak_rss_kib = usage.ru_maxrss;
+  result.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
@@ -125,6 +133,26 @@ ProcessResult run_runner(const std::vector<std::string>& args, std::chrono::mill
   std::vector<std::string> argv{GRADFLOW_RUNNER};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, timeout);
+}
+
+pid_t spawn_runner(const std::vector<std::string>& args, const std::string& stderr_path) {
+  std::vector<std::string> argv{GRADFLOW_RUNNER};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    throw std::runtime_error(std::string("cannot start graph-runner: ") + std::strerror(rc));
+  return pid;
 }
 
 bool program_in_path(const std::string& program) {

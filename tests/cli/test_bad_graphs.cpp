@@ -147,5 +147,5 @@ TEST_CASE("a folder given as the graph is an input error", "[cli][bad-graphs]") 
   ProcessResult r = run_runner({"check", source_path("tests/bad_graphs")});
   require_no_crash(r);
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("not a regular file") != std::string::npos);
+  CHECK(r.err.find("is a directory, not a graph file") != std::string::npos);
 }

@@ -250,7 +250,7 @@ TEST_CASE("import keeps an earlier import unless --force, and checks --loss", "[
   const std::string file = tmp.write("m.onnx", bytes_of(tiny_model()));
   expect_exit({"import", file, "-o", tmp / "out"}, 0);
   ProcessResult again = expect_exit({"import", file, "-o", tmp / "out"}, 2);
-  CHECK_THAT(again.err, Contains("tiny.yaml exists") && Contains("--force"));
+  CHECK_THAT(again.err, Contains("tiny.yaml: error: exists") && Contains("--force"));
   expect_exit({"import", file, "-o", tmp / "out", "--force", "--loss", "MSE"}, 0);
   ProcessResult loss = expect_exit({"import", file, "-o", tmp / "x", "--loss", "hinge"}, 2);
   CHECK_THAT(loss.err, Contains("--loss 'hinge'") && Contains("CrossEntropy") && Contains("SVM"));

@@ -50,7 +50,7 @@ TEST_CASE("graph-runner rejects libraries that are not plugins", "[cli][plugins]
   auto r = expect_rejected({"ops", "--plugin", fake});
   CHECK_THAT(r.err, Contains("fake.so") && Contains("cannot be loaded"));
   auto missing = expect_rejected({"ops", "--plugin", tmp / "missing.so"});
-  CHECK_THAT(missing.err, Contains("missing.so") && Contains("no such file"));
+  CHECK_THAT(missing.err, Contains("missing.so") && Contains("no such plugin file"));
 }
 
 TEST_CASE("graph-runner reports an op defined by two plugins, naming both", "[cli][plugins]") {

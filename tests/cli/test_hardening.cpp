@@ -9,9 +9,7 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/safetensors.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,23 +19,12 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 using namespace gradflow;
 using namespace gradflow::test;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-// exit 2, one or more "error:" lines, nothing on stdout: the DESIGN's contract for bad input.
-void require_clean_rejection(const ProcessResult& r) {
-  require_no_crash(r);
-  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
-  REQUIRE(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("error:"));
-  CHECK(r.out.empty());
-}
 
 std::string chain_graph(int nodes) {
   std::string g =
@@ -245,24 +232,6 @@ train:
 }
 
 namespace {
-
-// graph-runner started without waiting for it, so the test can kill it at a chosen moment.
-pid_t spawn_runner(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{GRADFLOW_RUNNER};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> c_argv;
-  for (auto& a : argv) c_argv.push_back(a.data());
-  c_argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start graph-runner");
-  return pid;
-}
 
 bool has_temp_checkpoint(const fs::path& dir) {
   std::error_code ec;

@@ -60,7 +60,7 @@ TEST_CASE("a malformed op table is refused when the plugin is loaded",
       {"duplicate_attr_name", {"attribute 'scale' is declared twice"}},
       {"bad_attr_type", {"attribute 'scale' has unknown type 99"}},
       {"unparsable_default", {"attribute 'scale' has a default that is not YAML: '[1, 2'"}},
-      {"default_out_of_range", {"attribute 'scale': its own default '50' is 50, outside"}},
+      {"default_out_of_range", {"attribute 'scale': the op's own default '50' is 50, outside"}},
       {"min_above_max", {"attribute 'scale' has the range [5, 1]"}},
       {"absurd_op_count", {"it claims 1000000000 ops"}},
   };

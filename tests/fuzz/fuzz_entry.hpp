@@ -7,17 +7,21 @@
 // is a finding.
 #pragma once
 
+#include <gradflow/checkpoint.hpp>
 #include <gradflow/datasets.hpp>
 #include <gradflow/diagnostics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/onnx_convert.hpp>
+#include <gradflow/optimizer.hpp>
 #include <gradflow/registry.hpp>
+#include <gradflow/resume.hpp>
 #include <gradflow/safetensors.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -129,6 +133,64 @@ inline Outcome safetensors_entry(const uint8_t* data, size_t size) {
       expect(again[i].name == tensors[i].name && again[i].shape == tensors[i].shape);
       expect(again[i].data.size() == tensors[i].data.size());
     }
+  });
+}
+
+// The run every checkpoint input is offered to, as `train --resume` would: its graph (the
+// seeds in corpus/checkpoint/ were written by training exactly this), model and optimizer.
+struct CheckpointTarget {
+  static constexpr int64_t kStepsPerEpoch = 20;  // 200 circles points, batch 10
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Optimizer> optimizer;
+  RunIdentity identity;
+};
+
+inline CheckpointTarget& checkpoint_target() {
+  static CheckpointTarget* target = [] {
+    auto* t = new CheckpointTarget;
+    GraphSpec spec = parse_graph(R"(format: gradflow/1
+name: fuzz-checkpoint
+inputs:
+  x: {shape: [2]}
+  y: {shape: [2]}
+nodes:
+  - {name: h, op: Linear, inputs: [x], out_features: 2}
+  - {name: p, op: Softmax, inputs: [h]}
+  - {name: loss, op: CrossEntropy, inputs: [p, y]}
+loss: loss
+predict: p
+train:
+  data: {dataset: circles, seed: 0}
+  batch_size: 10
+  optimizer: {name: sgd, lr: 0.1, momentum: 0.9}
+)",
+                                 "fuzz-checkpoint.yaml");
+    t->model = Model::plan(spec, builtin_registry());
+    t->model->allocate(1);
+    t->optimizer = make_optimizer(spec.train.optimizer, t->model->parameters());
+    t->identity = run_identity(spec, 10);
+    return t;
+  }();
+  return *target;
+}
+
+// Bytes as a checkpoint for --resume: decoding, the tensors into the model and optimizer,
+// then the resume checks. Whatever passes must be something the trainer can run from.
+inline Outcome checkpoint_entry(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  CheckpointTarget& t = checkpoint_target();
+  return guarded([&] {
+    Metadata meta;
+    TrainingPosition at =
+        load_checkpoint_bytes(bytes, "fuzz.safetensors", *t.model, t.optimizer.get(), &meta);
+    check_resume("fuzz.safetensors", meta, t.identity, at, t.optimizer->steps(),
+                 CheckpointTarget::kStepsPerEpoch);
+    expect(at.epoch >= 0 && at.epoch <= 1000000);
+    expect(at.step >= 0 && at.step < CheckpointTarget::kStepsPerEpoch);
+    expect(t.optimizer->steps() >= 0 &&
+           t.optimizer->steps() <= at.epoch * CheckpointTarget::kStepsPerEpoch + at.step);
+    for (const auto& p : t.model->parameters())
+      for (int64_t i = 0; i < p.value.size(); ++i) expect(std::isfinite(p.value.data()[i]));
   });
 }
 

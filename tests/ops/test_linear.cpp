@@ -1,21 +1,22 @@
 #include <catch2/catch.hpp>
 
-#include "ops/op_harness.hpp"
+#include "ops/builtin_ops.hpp"
 
 using namespace gftest;
 
 namespace {
 
-std::vector<gf_attr_value> out_features(int64_t n, bool bias = true) {
-  return {int_attr("out_features", n), bool_attr("bias", bias)};
+std::vector<Attr> out_features(int64_t n, bool bias = true) {
+  return {{"out_features", n}, {"bias", bias}};
 }
 
 }  // namespace
 
 TEST_CASE("Linear declares output and parameters from its input", "[linear]") {
-  Node node("Linear", {{3}},
-            {int_attr("out_features", 2), init_attr("init", GF_INIT_NORMAL, 0.3),
-             init_attr("bias_init", GF_INIT_UNIFORM, 0.1)});
+  Node node(builtin("Linear"), {{3}},
+            {{"out_features", 2},
+             {"init", gradflow::init::normal(0.3)},
+             {"bias_init", gradflow::init::uniform(0.1)}});
   const gf_node_info& info = node.info();
   CHECK(info.out_batched == 1);
   REQUIRE(info.out_shape.rank == 1);
@@ -35,37 +36,37 @@ TEST_CASE("Linear declares output and parameters from its input", "[linear]") {
 }
 
 TEST_CASE("Linear defaults to xavier weights and zero bias", "[linear]") {
-  Node node("Linear", {{4}}, {int_attr("out_features", 5)});
+  Node node(builtin("Linear"), {{4}}, {{"out_features", 5}});
   REQUIRE(node.info().n_params == 2);
   CHECK(node.info().params[0].init.kind == GF_INIT_XAVIER);
   CHECK(node.info().params[1].init.kind == GF_INIT_ZEROS);
 }
 
 TEST_CASE("Linear without bias owns only a weight", "[linear]") {
-  Node node("Linear", {{3}}, out_features(2, false));
+  Node node(builtin("Linear"), {{3}}, out_features(2, false));
   REQUIRE(node.info().n_params == 1);
   CHECK(std::string(node.info().params[0].name) == "weight");
 }
 
 TEST_CASE("Linear rejects inputs that are not rank-1 samples", "[linear]") {
-  CreateResult r = try_create("Linear", {{2, 3}}, out_features(4));
-  CHECK(r.rc == GF_FAIL);
+  CreateResult r = try_create(builtin("Linear"), {{2, 3}}, out_features(4));
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("[2, 3]") && Catch::Contains("rank 1"));
 
-  r = try_create("Linear", {{}}, out_features(4));
-  CHECK(r.rc == GF_FAIL);
+  r = try_create(builtin("Linear"), {{}}, out_features(4));
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("[]"));
 
-  r = try_create("Linear", {{0}}, out_features(4));
-  CHECK(r.rc == GF_FAIL);
+  r = try_create(builtin("Linear"), {{0}}, out_features(4));
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("[0]"));
 
-  CHECK(try_create("Linear", {{3}}, out_features(0)).rc == GF_FAIL);
-  CHECK(try_create("Linear", {{3}, {3}}, out_features(2)).rc == GF_FAIL);
+  CHECK_FALSE(try_create(builtin("Linear"), {{3}}, out_features(0), Ranges::unchecked).ok);
+  CHECK_FALSE(try_create(builtin("Linear"), {{3}, {3}}, out_features(2)).ok);
 }
 
 TEST_CASE("Linear forward computes x W^T + b", "[linear]") {
-  Node node("Linear", {{3}}, out_features(2));
+  Node node(builtin("Linear"), {{3}}, out_features(2));
   node.params[0] = Tensor::of({2, 3}, 0, {1, 2, 3, 4, 5, 6});
   node.params[1] = Tensor::of({2}, 0, {0.5f, -1});
   const Tensor x = Tensor::of({3}, 2, {1, 0, -1, 2, 1, 0});
@@ -75,7 +76,7 @@ TEST_CASE("Linear forward computes x W^T + b", "[linear]") {
 }
 
 TEST_CASE("Linear forward without bias", "[linear]") {
-  Node node("Linear", {{3}}, out_features(2, false));
+  Node node(builtin("Linear"), {{3}}, out_features(2, false));
   node.params[0] = Tensor::of({2, 3}, 0, {1, 2, 3, 4, 5, 6});
   const Tensor y = node.forward({Tensor::of({3}, 2, {1, 0, -1, 2, 1, 0})});
   CHECK(y.values == std::vector<float>{-2.0f, -2.0f, 4.0f, 13.0f});
@@ -84,7 +85,7 @@ TEST_CASE("Linear forward without bias", "[linear]") {
 TEST_CASE("Linear forward overwrites stale output contents", "[linear]") {
   // A reused output buffer must not leak into the result (beta must be 0 or the bias fill).
   for (bool bias : {true, false}) {
-    Node node("Linear", {{2}}, out_features(1, bias));
+    Node node(builtin("Linear"), {{2}}, out_features(1, bias));
     node.params[0] = Tensor::of({1, 2}, 0, {1, 1});
     Tensor y = Tensor::of({1}, 2, {100, -100});
     node.forward_into({Tensor::of({2}, 2, {2, 3, 1, -1})}, y);
@@ -94,10 +95,10 @@ TEST_CASE("Linear forward overwrites stale output contents", "[linear]") {
 
 TEST_CASE("Linear forward matches a naive loop on a larger batch", "[linear]") {
   const int64_t batch = 37, in = 19, out = 23;
-  Node node("Linear", {{in}}, out_features(out));
-  node.params[0] = random_tensor({out, in}, 0, -1, 1, 1);
-  node.params[1] = random_tensor({out}, 0, -1, 1, 2);
-  const Tensor x = random_tensor({in}, batch, -1, 1, 3);
+  Node node(builtin("Linear"), {{in}}, out_features(out));
+  node.params[0] = Tensor::random({out, in}, 0, -1, 1, 1);
+  node.params[1] = Tensor::random({out}, 0, -1, 1, 2);
+  const Tensor x = Tensor::random({in}, batch, -1, 1, 3);
   const Tensor y = node.forward({x});
   for (int64_t r = 0; r < batch; ++r)
     for (int64_t j = 0; j < out; ++j) {
@@ -108,11 +109,11 @@ TEST_CASE("Linear forward matches a naive loop on a larger batch", "[linear]") {
 }
 
 TEST_CASE("Linear backward on a hand-computed case", "[linear]") {
-  Node node("Linear", {{3}}, out_features(2));
+  Node node(builtin("Linear"), {{3}}, out_features(2));
   node.params[0] = Tensor::of({2, 3}, 0, {1, 2, 3, 4, 5, 6});
   node.params[1] = Tensor::of({2}, 0, {0, 0});
   const Tensor x = Tensor::of({3}, 2, {1, 0, -1, 2, 1, 0});
-  const Grads g = gradients(node, {x}, {true}, Tensor::of({2}, 2, {1, 1, 1, 1}));
+  const Grads g = node.gradients({x}, {true}, Tensor::of({2}, 2, {1, 1, 1, 1}));
   // dW = dY^T X: each row is the column sum of X.
   CHECK(g.params[0].values == std::vector<float>{3, 1, -1, 3, 1, -1});
   CHECK(g.params[1].values == std::vector<float>{2, 2});
@@ -123,25 +124,25 @@ TEST_CASE("Linear backward on a hand-computed case", "[linear]") {
 TEST_CASE("Linear gradients match central differences", "[linear][gradcheck]") {
   for (bool bias : {true, false}) {
     INFO("bias " << bias);
-    Node node("Linear", {{4}}, out_features(3, bias));
-    node.params[0] = random_tensor({3, 4}, 0, -1, 1, 21);
-    if (bias) node.params[1] = random_tensor({3}, 0, -1, 1, 22);
-    check_gradients(node, {random_tensor({4}, 5, -1, 1, 23)}, {true});
+    Node node(builtin("Linear"), {{4}}, out_features(3, bias));
+    node.params[0] = Tensor::random({3, 4}, 0, -1, 1, 21);
+    if (bias) node.params[1] = Tensor::random({3}, 0, -1, 1, 22);
+    CHECK_REPORT(check_gradients(node, {Tensor::random({4}, 5, -1, 1, 23)}, {true}));
   }
 }
 
 TEST_CASE("Linear backward adds into gradients", "[linear]") {
-  Node node("Linear", {{4}}, out_features(3));
-  node.params[0] = random_tensor({3, 4}, 0, -1, 1, 31);
-  node.params[1] = random_tensor({3}, 0, -1, 1, 32);
-  check_backward_adds(node, {random_tensor({4}, 6, -1, 1, 33)}, {true});
+  Node node(builtin("Linear"), {{4}}, out_features(3));
+  node.params[0] = Tensor::random({3, 4}, 0, -1, 1, 31);
+  node.params[1] = Tensor::random({3}, 0, -1, 1, 32);
+  CHECK_REPORT(check_backward_adds(node, {Tensor::random({4}, 6, -1, 1, 33)}, {true}));
 }
 
 TEST_CASE("Linear skips the input gradient when it is not requested", "[linear]") {
-  Node node("Linear", {{3}}, out_features(2));
+  Node node(builtin("Linear"), {{3}}, out_features(2));
   node.params[0] = Tensor::of({2, 3}, 0, {1, 2, 3, 4, 5, 6});
   const Tensor x = Tensor::of({3}, 1, {1, 2, 3});
-  const Grads g = gradients(node, {x}, {false}, Tensor::of({2}, 1, {1, 0}));
+  const Grads g = node.gradients({x}, {false}, Tensor::of({2}, 1, {1, 0}));
   CHECK(g.inputs[0].values.empty());
   CHECK(g.params[0].values == std::vector<float>{1, 2, 3, 0, 0, 0});
   CHECK(g.params[1].values == std::vector<float>{1, 0});
@@ -179,14 +180,14 @@ struct LinearRun {
 // 64 x 197 x 301 multiply-adds: above the size from which Linear splits its products.
 LinearRun run_large_linear(const gf_host* host) {
   const int64_t batch = 64, in = 197, out = 301;
-  Node node("Linear", {{in}}, out_features(out));
+  Node node(builtin("Linear"), {{in}}, out_features(out));
   node.host = host;
-  node.params[0] = random_tensor({out, in}, 0, -1, 1, 11);
-  node.params[1] = random_tensor({out}, 0, -1, 1, 12);
-  const Tensor x = random_tensor({in}, batch, -1, 1, 13);
+  node.params[0] = Tensor::random({out, in}, 0, -1, 1, 11);
+  node.params[1] = Tensor::random({out}, 0, -1, 1, 12);
+  const Tensor x = Tensor::random({in}, batch, -1, 1, 13);
   LinearRun r;
   r.y = node.forward({x});
-  r.grads = gradients(node, {x}, {true}, random_tensor({out}, batch, -1, 1, 14));
+  r.grads = node.gradients({x}, {true}, Tensor::random({out}, batch, -1, 1, 14));
   return r;
 }
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "ops/op_harness.hpp"
+#include "ops/builtin_ops.hpp"
 
 using namespace gftest;
 
@@ -16,7 +16,7 @@ Tensor target() {
 }  // namespace
 
 TEST_CASE("MSE sums squared errors per sample and averages over the batch", "[mse]") {
-  Node node("MSE", {{2}, {2}});
+  Node node(builtin("MSE"), {{2}, {2}});
   CHECK(node.is_loss());
   CHECK(node.info().out_batched == 0);
   CHECK(node.info().out_shape.rank == 0);
@@ -25,47 +25,47 @@ TEST_CASE("MSE sums squared errors per sample and averages over the batch", "[ms
 }
 
 TEST_CASE("MSE of equal inputs is zero", "[mse]") {
-  Node node("MSE", {{3}, {3}});
-  const Tensor x = random_tensor({3}, 4, -1, 1, 71);
+  Node node(builtin("MSE"), {{3}, {3}});
+  const Tensor x = Tensor::random({3}, 4, -1, 1, 71);
   CHECK(node.forward({x, x}).values == std::vector<float>{0.0f});
 }
 
 TEST_CASE("MSE handles rank-2 samples", "[mse]") {
-  Node node("MSE", {{2, 2}, {2, 2}});
+  Node node(builtin("MSE"), {{2, 2}, {2, 2}});
   const Tensor loss =
       node.forward({Tensor::of({2, 2}, 1, {1, 1, 1, 1}), Tensor::of({2, 2}, 1, {0, 0, 0, 3})});
   CHECK(loss[0] == Approx(7.0));
 }
 
 TEST_CASE("MSE backward on a hand-computed case", "[mse]") {
-  Node node("MSE", {{2}, {2}});
-  const Grads g = gradients(node, {prediction(), target()}, {true, true}, Tensor::of({}, 0, {3}));
+  Node node(builtin("MSE"), {{2}, {2}});
+  const Grads g = node.gradients({prediction(), target()}, {true, true}, Tensor::of({}, 0, {3}));
   // 2 (p - t) / B * out_grad with B = 2, out_grad = 3
   CHECK(g.inputs[0].values == std::vector<float>{3, -6, 0, 0});
   CHECK(g.inputs[1].values == std::vector<float>{-3, 6, 0, 0});
 }
 
 TEST_CASE("MSE gradients match central differences", "[mse][gradcheck]") {
-  Node node("MSE", {{3}, {3}});
-  check_gradients(node, {random_tensor({3}, 4, -1, 1, 72), random_tensor({3}, 4, -1, 1, 73)},
-                  {true, true});
+  Node node(builtin("MSE"), {{3}, {3}});
+  CHECK_REPORT(check_gradients(
+      node, {Tensor::random({3}, 4, -1, 1, 72), Tensor::random({3}, 4, -1, 1, 73)}, {true, true}));
 }
 
 TEST_CASE("MSE backward adds into gradients", "[mse]") {
-  Node node("MSE", {{3}, {3}});
-  check_backward_adds(node, {random_tensor({3}, 4, -1, 1, 74), random_tensor({3}, 4, -1, 1, 75)},
-                      {true, true});
+  Node node(builtin("MSE"), {{3}, {3}});
+  CHECK_REPORT(check_backward_adds(
+      node, {Tensor::random({3}, 4, -1, 1, 74), Tensor::random({3}, 4, -1, 1, 75)}, {true, true}));
 }
 
 TEST_CASE("MSE gives the target a gradient only when requested", "[mse]") {
-  Node node("MSE", {{2}, {2}});
-  const Grads g = gradients(node, {prediction(), target()}, {false, true}, Tensor::of({}, 0, {1}));
+  Node node(builtin("MSE"), {{2}, {2}});
+  const Grads g = node.gradients({prediction(), target()}, {false, true}, Tensor::of({}, 0, {1}));
   CHECK(g.inputs[0].values.empty());
   CHECK(g.inputs[1].values == std::vector<float>{-1, 2, 0, 0});
 }
 
 TEST_CASE("MSE rejects mismatched shapes", "[mse]") {
-  const CreateResult r = try_create("MSE", {{2}, {2, 1}});
-  CHECK(r.rc == GF_FAIL);
+  const CreateResult r = try_create(builtin("MSE"), {{2}, {2, 1}});
+  CHECK(!r.ok);
   CHECK_THAT(r.message, Catch::Contains("[2]") && Catch::Contains("[2, 1]"));
 }

@@ -1,50 +1,12 @@
+// The test binaries' operator new counter is the toolkit's (installed for plugin authors), so
+// that every op call the toolkit makes is checked for allocations here too.
 #include "support/alloc_counter.hpp"
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define GRADFLOW_NO_ALLOC_COUNTER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define GRADFLOW_NO_ALLOC_COUNTER 1
-#endif
-
-#ifdef GRADFLOW_NO_ALLOC_COUNTER
+#include <gradflow/testing/count_allocations.hpp>
 
 bool gradflow::test::allocation_counter_enabled() {
-  return false;
+  return gradflow::testing::kCountsAllocations;
 }
 long gradflow::test::allocation_count() {
-  return 0;
+  return gradflow::testing::allocation_count();
 }
-
-#else
-
-namespace {
-std::atomic<long> g_allocations{0};
-}
-
-bool gradflow::test::allocation_counter_enabled() {
-  return true;
-}
-long gradflow::test::allocation_count() {
-  return g_allocations.load();
-}
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-
-#endif

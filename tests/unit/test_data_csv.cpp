@@ -132,6 +132,14 @@ TEST_CASE("csv: write_csv into a missing folder is an InputError naming the path
   CHECK_THAT(input_error_of([&] { gradflow::write_csv(s, path); }), Contains(path));
 }
 
+TEST_CASE("csv: a number beyond float's range is not 'not a number'", "[data][csv]") {
+  std::string message =
+      input_error_of([] { parse_csv("a,label\n3.5e38,0\n", "big.csv", "label"); });
+  CHECK_THAT(message,
+             Contains("big.csv:2:1: error: '3.5e38' is beyond the range of a 32-bit float"));
+  CHECK_THAT(message, !Contains("not a number"));
+}
+
 TEST_CASE("csv: predict's reader reads the data set's files the same way", "[data][csv]") {
   // One reader: whatever the data set accepts, predict reads to the same features.
   const std::string text =

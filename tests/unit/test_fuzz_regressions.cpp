@@ -23,8 +23,11 @@ using Entry = std::function<Outcome(const uint8_t*, size_t)>;
 
 const std::map<std::string, Entry>& entries() {
   static const std::map<std::string, Entry> all = {
-      {"graph", gradflow::fuzz::graph_entry}, {"idx", gradflow::fuzz::idx_entry},
-      {"csv", gradflow::fuzz::csv_entry},     {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"graph", gradflow::fuzz::graph_entry},
+      {"idx", gradflow::fuzz::idx_entry},
+      {"csv", gradflow::fuzz::csv_entry},
+      {"safetensors", gradflow::fuzz::safetensors_entry},
+      {"checkpoint", gradflow::fuzz::checkpoint_entry},
       {"onnx", gradflow::fuzz::onnx_entry},
   };
   return all;
@@ -96,6 +99,10 @@ TEST_CASE("fuzz entries tell good seeds from broken ones", "[fuzz]") {
   CHECK(run("safetensors", corpus / "safetensors" / "overlap.safetensors") == Outcome::rejected);
   CHECK(run("safetensors", corpus / "safetensors" / "shape_overflow.safetensors") ==
         Outcome::rejected);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "epoch_1.safetensors") == Outcome::accepted);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "interrupted.safetensors") == Outcome::accepted);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "epoch_2e63.safetensors") == Outcome::rejected);
+  CHECK(run("checkpoint", corpus / "checkpoint" / "nan_weight.safetensors") == Outcome::rejected);
   for (const auto& file : files_in(corpus / "onnx")) {
     std::string name = file.filename().string();
     INFO(name);

@@ -294,3 +294,21 @@ TEST_CASE("decision plot: edge cases", "[plots]") {
     CHECK(svg.size() < 1000000);
   }
 }
+
+TEST_CASE("decision plot: millions of points make a picture of bounded size that says so",
+          "[plots]") {
+  DecisionPlot plot = two_regions(100, 100);
+  const int n = 2'000'000;
+  plot.points.reserve(n);
+  for (int i = 0; i < n; ++i)
+    plot.points.push_back({-1.5f + 3.0f * static_cast<float>(i % 1000) / 1000.0f,
+                           -1.5f + 3.0f * static_cast<float>(i / 1000) / 2000.0f, i % 2,
+                           i % 3 == 0});
+  const std::string svg = render_decision_svg(plot);
+  check_svg(svg);
+  CHECK(svg.size() < 4'000'000);
+  const size_t drawn = count(point_group(svg), "<circle");
+  CHECK(drawn >= 10000);
+  CHECK(drawn <= 20000);
+  CHECK(svg.find("points: 1 in 100 of 2000000 drawn") != std::string::npos);
+}

@@ -160,3 +160,23 @@ TEST_CASE("a checkpoint of another graph is refused with the tensor's name") {
   }
   std::filesystem::remove_all(options.out_dir);
 }
+
+TEST_CASE("the resume command repeats every setting given, quoted for a shell", "[training]") {
+  TrainOptions options;
+  options.epochs = 40;
+  options.batch_size = 0;
+  options.lr = 0.1 + 0.2;  // not short in decimal: must still read back as the same double
+  options.seed = 18446744073709551615ull;
+  options.threads = 2;
+  options.plugins = {"build/libk.so"};
+  options.overrides = {"nodes.h.op=ReLU", "train.data.train_size=50"};
+  const std::string command =
+      resume_command("my graphs/g.yaml", options, "it's here", "it's here/checkpoint.safetensors");
+  CHECK(command ==
+        "graph-runner --plugin build/libk.so train 'my graphs/g.yaml' --out 'it'\\''s here' "
+        "--set nodes.h.op=ReLU --set train.data.train_size=50 --epochs 40 --batch-size full --lr "
+        "0.30000000000000004 --seed 18446744073709551615 "
+        "--threads 2 --resume 'it'\\''s here/checkpoint.safetensors'");
+  CHECK(resume_command("g.yaml", TrainOptions{}, "runs/g", "runs/g/c.st") ==
+        "graph-runner train g.yaml --out runs/g --resume runs/g/c.st");
+}

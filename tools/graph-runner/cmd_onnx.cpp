@@ -5,6 +5,7 @@
 
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/checkpoint.hpp>
+#include <gradflow/folder_name.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/onnx_convert.hpp>
 
@@ -15,25 +16,10 @@
 namespace gradflow::cli {
 namespace {
 
-// The ONNX file's bytes; its size is checked before anything is read.
+// The ONNX file's bytes, through the checks every user file gets (no FIFO, device or folder;
+// the size bound before anything is read).
 std::string read_onnx_file(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw InputError(SourceLocation{path, 0, 0}, "cannot read: " + ec.message());
-  if (size > kMaxOnnxFileBytes)
-    throw InputError(SourceLocation{path, 0, 0}, "the file has " + std::to_string(size) +
-                                                     " bytes; gradflow reads ONNX files "
-                                                     "of up to " +
-                                                     std::to_string(kMaxOnnxFileBytes >> 20) +
-                                                     " MiB");
-  return read_file(path);
-}
-
-// Refuses to replace a file the user may have edited since an earlier import.
-void check_new(const std::string& path, bool force) {
-  std::error_code ec;
-  if (!force && std::filesystem::exists(path, ec))
-    throw InputError(path + " exists; pass --force to replace it");
+  return read_file(path, "ONNX file", kMaxOnnxFileBytes);
 }
 
 }  // namespace
@@ -41,6 +27,7 @@ void check_new(const std::string& path, bool force) {
 void add_export(CLI::App& app, Common& common, Action& run) {
   struct Args {
     std::string graph, weights, output;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -49,8 +36,10 @@ void add_export(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--weights", args->weights,
                   "model.safetensors (without it: the initial weights of the graph's seed)");
   cmd->add_option("-o,--output", args->output, "The ONNX file to write")->required();
+  cmd->add_flag("--force", args->force, "Replace the file if it exists");
   cmd->callback([args, &common, &run] {
     run = [args, &common] {
+      check_new_file(args->output, args->force);
       GraphSpec spec = load_graph_file(args->graph);
       OpRegistry registry;
       load_plugins(registry, common.plugins, &spec);
@@ -64,7 +53,7 @@ void add_export(CLI::App& app, Common& common, Action& run) {
         load_checkpoint(args->weights, *model, nullptr);
       }
       const std::string bytes = export_onnx(*model, GRADFLOW_VERSION);
-      write_file_atomically(args->output, bytes);
+      write_new_file(args->output, bytes, args->force);
       std::cout << "wrote " << args->output << " (" << bytes.size() << " bytes, ONNX opset "
                 << kOnnxExportOpset << ")\n";
       return 0;
@@ -104,14 +93,15 @@ void add_import(CLI::App& app, Common& common, Action& run) {
       std::error_code ec;
       std::filesystem::create_directories(args->dir, ec);
       if (ec) throw InputError(args->dir + ": cannot create folder: " + ec.message());
-      const std::string graph = args->dir + "/" + m.name + ".yaml";
+      const std::string graph = file_in_folder(args->dir, m.name, ".yaml");
       const std::string weights = args->dir + "/model.safetensors";
-      check_new(graph, args->force);
-      check_new(weights, args->force);
-      write_file_atomically(
+      check_new_file(graph, args->force);
+      check_new_file(weights, args->force);
+      write_new_file(
           weights,
-          encode_safetensors(m.tensors, {{"format", "gradflow-checkpoint/1"}, {"graph", m.name}}));
-      write_file_atomically(graph, m.yaml);
+          encode_safetensors(m.tensors, {{"format", "gradflow-checkpoint/1"}, {"graph", m.name}}),
+          args->force);
+      write_new_file(graph, m.yaml, args->force);
       std::cout << "wrote " << graph << " and " << weights << "\n";
       return 0;
     };

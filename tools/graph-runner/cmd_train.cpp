@@ -15,30 +15,34 @@ struct TrainArgs {
   std::string graph;
   std::optional<int64_t> epochs;
   std::string batch_size;
-  std::optional<double> lr;
-  std::optional<uint64_t> seed;
+  std::string lr;
+  std::string seed;
   std::string out;
   int threads = 1;
   std::string resume;
+  std::vector<std::string> set;
   std::string weights;
 };
 
 int run_train(const TrainArgs& a, const Common& common) {
-  GraphSpec spec = load_graph_file(a.graph);
+  std::vector<GraphOverride> overrides;
+  for (const auto& text : a.set) overrides.push_back(parse_override(text));
   OpRegistry registry;
-  load_plugins(registry, common.plugins, &spec);
+  GraphSpec spec = load_graph(a.graph, overrides, registry, common.plugins);
   TrainOptions options;
   options.epochs = a.epochs;
   options.batch_size = parse_batch_size(a.batch_size);
-  options.lr = a.lr;
-  options.seed = a.seed;
+  options.lr = parse_learning_rate(a.lr);
+  options.seed = parse_seed(a.seed);
   options.out_dir = a.out;
   options.threads = a.threads;
   options.resume = a.resume;
   options.weights = a.weights;
   options.progress = ::isatty(STDERR_FILENO) != 0;
-  TrainReport report =
-      train(spec, registry, load_graph_data(spec, "train"), options, std::cout, std::cerr);
+  options.plugins = common.plugins;
+  for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
+  TrainReport report = train(spec, registry, load_graph_data(spec, overrides, "train"), options,
+                             std::cout, std::cerr);
   return report.interrupted ? 130 : 0;
 }
 
@@ -51,14 +55,16 @@ void add_train(CLI::App& app, Common& common, Action& run) {
   cmd->add_option("--epochs", args->epochs, "Number of epochs (overrides train.epochs)")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
   cmd->add_option("--batch-size", args->batch_size, "Samples per step, or 'full'");
-  cmd->add_option("--lr", args->lr, "Learning rate (overrides the optimizer's lr)")
-      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--lr", args->lr, "Learning rate (overrides the optimizer's lr)");
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling");
   cmd->add_option("--out", args->out, "Output folder (default runs/<graph name>)");
   cmd->add_option("--threads", args->threads,
                   "Threads for matrix products, elementwise ops and the optimizer")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--resume", args->resume, "Continue from a checkpoint.safetensors");
+  cmd->add_option("--set", args->set,
+                  "KEY=VALUE: change a value of the graph file, e.g. train.optimizer.lr=0.1, "
+                  "nodes.hidden.out_features=20 (repeatable)");
   cmd->add_option("--weights", args->weights,
                   "Start from these weights (a model.safetensors, e.g. an imported model) "
                   "instead of the graph's initialisation; the optimizer starts fresh");

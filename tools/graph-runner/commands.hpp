@@ -24,6 +24,9 @@ void add_dot(CLI::App& app, Common& common, Action& run);
 void add_ops(CLI::App& app, Common& common, Action& run);
 void add_data(CLI::App& app, Common& common, Action& run);
 void add_bench(CLI::App& app, Common& common, Action& run);
+void add_explain(CLI::App& app, Common& common, Action& run);
+void add_report(CLI::App& app, Common& common, Action& run);
+void add_sweep(CLI::App& app, Common& common, Action& run);
 void add_export(CLI::App& app, Common& common, Action& run);
 void add_import(CLI::App& app, Common& common, Action& run);
 

@@ -2,6 +2,7 @@
 // Exit status: 0 success, 2 bad input (graph, data, checkpoint, plugin, flags), 1 internal.
 #include "commands.hpp"
 
+#include <gradflow/crash_report.hpp>
 #include <gradflow/diagnostics.hpp>
 
 #include <fmt/format.h>
@@ -10,6 +11,8 @@
 #include <new>
 
 int main(int argc, char** argv) {
+  // A fault in a plugin's code then names the node, op, plugin file and pass.
+  gradflow::install_crash_report();
   CLI::App app{"graph-runner: train, evaluate, check and draw gradflow computation graphs"};
   app.set_version_flag("--version", std::string("graph-runner (gradflow) ") + GRADFLOW_VERSION);
   app.require_subcommand(1);
@@ -26,6 +29,9 @@ int main(int argc, char** argv) {
   gradflow::cli::add_ops(app, common, run);
   gradflow::cli::add_data(app, common, run);
   gradflow::cli::add_bench(app, common, run);
+  gradflow::cli::add_explain(app, common, run);
+  gradflow::cli::add_report(app, common, run);
+  gradflow::cli::add_sweep(app, common, run);
   gradflow::cli::add_export(app, common, run);
   gradflow::cli::add_import(app, common, run);
 

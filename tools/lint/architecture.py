@@ -13,7 +13,7 @@ import re
 import sys
 
 MAX_FUNCTION_LINES = 80
-STAGES = {"base", "graph", "plugins", "runtime", "train", "io", "plots", "dist", "onnx"}
+STAGES = {"base", "graph", "plugins", "runtime", "train", "io", "plots", "dist", "onnx", "report"}
 SOURCES = ("*.cpp", "*.hpp", "*.h", "*.c")
 
 

@@ -83,7 +83,7 @@ def main():
     run(train)
     weights = os.path.join(work, "run", "model.safetensors")
     model = os.path.join(work, "model.onnx")
-    run([args.runner, "export", args.graph, "--weights", weights, "-o", model])
+    run([args.runner, "export", args.graph, "--weights", weights, "-o", model, "--force"])
     onnx.checker.check_model(onnx.load(model), full_check=True)
 
     csv_dir = os.path.join(work, "data")

@@ -1,8 +1,8 @@
 // Binds a data set's fields to a graph's inputs and copies batches of samples into them.
 #pragma once
 
-#include <gradflow/samples.hpp>
 #include <gradflow/model.hpp>
+#include <gradflow/samples.hpp>
 
 #include <cstdint>
 #include <map>

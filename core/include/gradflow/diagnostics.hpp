@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gradflow {
@@ -52,6 +53,13 @@ class DiagnosticList {
 };
 
 // The closest candidate by edit distance, for "did you mean ...?"; empty if none is close.
+// Bounded work whatever the input: candidates whose length alone rules them out are skipped,
+// and the comparison stops after a fixed budget (returning the best match found so far).
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+// Text from a file, quoted for a message: bytes outside printable ASCII become \xNN, and
+// anything beyond `max_chars` is cut and replaced by "... (N bytes)". Keeps control bytes
+// and megabyte-long "cells" off the user's terminal.
+std::string quoted_excerpt(std::string_view text, size_t max_chars = 60);
 
 }  // namespace gradflow

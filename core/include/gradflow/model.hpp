@@ -14,6 +14,8 @@
 
 namespace gradflow {
 
+struct CallSites;  // the node's crash-report lines (runtime/call_sites.hpp)
+
 // A graph input or a node output.
 struct Value {
   std::string name;
@@ -72,6 +74,8 @@ struct PlannedNode {
   // gradient of its producer's input, and the producer's own backward is skipped.
   const gf_fusion* fusion = nullptr;
   bool fused_away = false;  // on that producer
+  // What a crash in this node's plugin code prints, formatted once when the node is planned.
+  std::shared_ptr<const CallSites> call_sites;
 
   // Views handed to the plugin, built once; only batch sizes and input pointers change.
   std::vector<gf_tensor> in_views, param_views, state_views, in_grad_views, param_grad_views;

@@ -21,7 +21,8 @@ struct PlotPoint {
 };
 
 // The plane [x_min,x_max] x [y_min,y_max] sampled on a grid_w x grid_h grid; grid_labels holds
-// the predicted class of each cell, row-major from y_min upwards. Points are drawn on top.
+// the predicted class of each cell, row-major from y_min upwards. Points are drawn on top: all
+// of them up to 20,000, beyond that every k-th (a note in the picture says so).
 struct DecisionPlot {
   double x_min = -1, x_max = 1, y_min = -1, y_max = 1;
   int64_t grid_w = 0, grid_h = 0;

@@ -5,6 +5,7 @@
 #include <gradflow/plugin_abi.h>
 #include <gradflow/diagnostics.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@ struct OpEntry {
   uint32_t abi_minor = 0;  // of the plugin that defines it
 };
 
+struct FileIdentity;  // plugins/plugin_identity.hpp
+
 class OpRegistry {
  public:
   OpRegistry();
@@ -31,10 +34,12 @@ class OpRegistry {
 
   // Loads one plugin library. `where` is the place that asked for it (graph line or flag).
   // Throws InputError for a missing file, a non-plugin library, an ABI mismatch, or an op
-  // name that another loaded plugin already provides. Loading the same file twice is a no-op.
+  // name that another loaded plugin already provides (naming both files). Loading the same
+  // file twice, or a byte-identical copy of a loaded plugin, is a no-op.
   void load_plugin(const std::string& path, const SourceLocation& where = {});
 
-  // Loads every *.so in a folder (non-recursive), in name order; missing folder is fine.
+  // Loads every *.so in a folder (non-recursive), in name order; a missing folder is fine
+  // here (default_plugin_folders warns about those the user named).
   void load_folder(const std::string& folder);
 
   const OpEntry* find(const std::string& op_name) const;
@@ -44,6 +49,10 @@ class OpRegistry {
 
  private:
   struct Library;
+  const Library* same_plugin(const std::string& path, const FileIdentity& id) const;
+  void add_ops(Library& library, const gf_plugin& plugin, const std::string& requested,
+               const std::function<void(std::string)>& fail);
+  static std::string same_name_hint(const OpEntry& first, const std::string& second_name);
   std::vector<std::unique_ptr<Library>> libraries_;
   std::vector<std::string> plugin_paths_;
   std::map<std::string, OpEntry> ops_;
@@ -58,12 +67,18 @@ bool has_range(const gf_attr_spec& spec);
 // Whether the op has a backward (ABI 1.0 or 1.1).
 bool is_differentiable(const gf_op_def& def);
 
-// Folders searched for plugins, in order: $GRADFLOW_PLUGIN_PATH (colon-separated), then the
-// installed default folder next to libgradflow (<libdir>/gradflow/plugins). A graph's
-// `plugins:` and --plugin flags come before both; the caller loads those.
-std::vector<std::string> default_plugin_folders();
+// Where plugins come from, in this order (docs/writing-an-op.md, "Where gradflow looks for
+// plugins"): a graph's `plugins:` list, --plugin (files or folders), the folders of
+// $GRADFLOW_PLUGIN_PATH (colon-separated), the installed default folder next to libgradflow
+// (<libdir>/gradflow/plugins). Every plugin found is loaded; the same build found twice loads
+// once; two different files defining one op are an error naming both.
+
+// The last two routes. Entries of $GRADFLOW_PLUGIN_PATH that are not folders are left out,
+// each with a sentence in `warnings`.
+std::vector<std::string> default_plugin_folders(std::vector<std::string>* warnings = nullptr);
 
 // Loads the --plugin paths (files or folders), then the default_plugin_folders().
-void load_standard_plugins(OpRegistry& registry, const std::vector<std::string>& extra_paths);
+void load_standard_plugins(OpRegistry& registry, const std::vector<std::string>& extra_paths,
+                           std::vector<std::string>* warnings = nullptr);
 
 }  // namespace gradflow

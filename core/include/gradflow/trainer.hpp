@@ -4,10 +4,10 @@
 #pragma once
 
 #include <gradflow/binding.hpp>
+#include <gradflow/epoch_metrics.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
-#include <gradflow/epoch_metrics.hpp>
 #include <gradflow/registry.hpp>
 #include <gradflow/samples.hpp>
 
@@ -29,7 +29,9 @@ struct TrainOptions {
   std::string resume;   // checkpoint to continue from
   std::string weights;  // start from these weights (fine-tuning), with a fresh optimizer
   int threads = 1;
-  bool progress = false;  // draw a progress bar on stderr
+  bool progress = false;               // draw a progress bar on stderr
+  std::vector<std::string> plugins;    // --plugin flags, repeated in the printed resume command
+  std::vector<std::string> overrides;  // the --set KEY=VALUE the graph was read with, for run.json
 };
 
 struct TrainReport {
@@ -63,6 +65,17 @@ void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 
 TrainReport train(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
                   const TrainOptions& options, std::ostream& out, std::ostream& log);
+
+// The command that continues an interrupted run exactly: this run's graph, plugins, output
+// folder and every setting that was given on the command line, then --resume CHECKPOINT.
+// Arguments a shell would split or expand are single-quoted.
+std::string resume_command(const std::string& graph_path, const TrainOptions& options,
+                           const std::string& out_dir, const std::string& checkpoint);
+
+// What run.json records about a run (spec with the command line's overrides applied).
+struct RunSettings;
+RunSettings describe_run(const GraphSpec& spec, const TrainingSetup& setup,
+                         const TrainOptions& options);
 
 // Applies --threads to OpenBLAS and to the core's thread pool.
 void set_thread_count(int threads);

@@ -5,7 +5,10 @@
 // The base class does the rest: one input named "x", output of the input's shape, the loops
 // over the batch (split across the host's threads when large), and backward adding
 // out_grad * df into the input's gradient. Give f and df no branches where you can: the loops
-// then vectorise.
+// then vectorise. For `graph-runner explain`, also define the two as formulas in the notation
+// of gf_explain ({x} the input, {out} the output):
+//   static constexpr const char* kFormula = "tanh({x})";
+//   static constexpr const char* kDerivative = "1 − {out}²";
 //
 //   struct LeakyReLU : Elementwise<LeakyReLU> {
 //     static OpSchema schema() {
@@ -17,6 +20,8 @@
 //       op->slope = static_cast<float>(a.real("slope"));
 //       return op;
 //     }
+//     static constexpr const char* kFormula = "max({x}, slope·{x})";
+//     static constexpr const char* kDerivative = "[{x} > 0] + slope·[{x} ≤ 0]";
 //     float f(float x) const { return x > 0 ? x : slope * x; }
 //     float df(float x, float) const { return x > 0 ? 1.0f : slope; }
 //     float slope = 0.01f;
@@ -25,6 +30,7 @@
 
 #include <gradflow/op.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +40,12 @@ namespace gradflow {
 inline OpSchema elementwise_schema(std::string name, std::string doc) {
   return OpSchema(std::move(name), std::move(doc)).input("x");
 }
+
+template <class T>
+concept HasElementwiseFormula = requires {
+  { T::kFormula } -> std::convertible_to<const char*>;
+  { T::kDerivative } -> std::convertible_to<const char*>;
+};
 
 template <class Derived>
 class Elementwise : public Op {
@@ -61,6 +73,11 @@ class Elementwise : public Op {
     c.host.parallel_for(c.out.size(), kGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) y[i] = self.f(x[i]);
     });
+  }
+
+  void explain(Explain& e) const requires HasElementwiseFormula<Derived> {
+    e.forward(std::string("{out} = ") + Derived::kFormula);
+    e.input_grad(0, std::string("{grad x} += {grad out} ⊙ (") + Derived::kDerivative + ")");
   }
 
   void backward(const BackwardContext& c) override {

@@ -13,6 +13,7 @@
 //     static std::unique_ptr<Scale> create(const Attrs& a, NodeSetup& setup) { ... }
 //     void forward(const ForwardContext& c) override { ... }
 //     void backward(const BackwardContext& c) override { ... }  // omit: not differentiable
+//     void explain(Explain& e) const { ... }  // optional: formulas for `graph-runner explain`
 //     void onnx_export(OnnxExport& ex) const { ... }           // optional, see <gradflow/onnx.hpp>
 //     static bool onnx_import(OnnxImport& im) { ... }          // optional
 //   };
@@ -21,6 +22,7 @@
 
 #include <gradflow/plugin_abi.h>
 #include <gradflow/onnx.hpp>
+#include <gradflow/op_explain.hpp>
 #include <gradflow/op_schema.hpp>
 #include <gradflow/op_setup.hpp>
 #include <gradflow/op_view.hpp>

@@ -209,9 +209,49 @@ typedef struct gf_fusion {
   int (*backward)(void* instance, const gf_call* call, gf_error* err);
 } gf_fusion;
 
-/* Hooks whose argument structs are defined with the features that use them: formulas for
- * `graph-runner explain`, and ONNX export and import. */
-struct gf_explain;
+/* 1.1: formulas for `graph-runner explain` and the run report. The host describes the node's
+ * tensors; the op calls `write` once per formula. A formula is UTF-8 text in which a few
+ * placeholders stand for the node's tensors, named as the op knows them: an input port ("x"),
+ * a parameter ("weight") or "out":
+ *   {name}         the tensor                      -> the graph's name, e.g. hidden.weight
+ *   {grad name}    the loss's gradient w.r.t. it   -> ∂L/∂hidden.weight
+ *   {source name}  the input of the node that produced input `name` (for fused gradients)
+ *   {shape name}   its shape                       -> B×10
+ *   {B}            the batch size
+ * Everything else is copied as written. The host substitutes the names, lists the shapes of
+ * the tensors a formula mentions, and shows "no formula declared" for ops without the hook. */
+enum gf_explain_kind {
+  GF_EXPLAIN_FORWARD = 0,    /* how the output is computed; index unused */
+  GF_EXPLAIN_INPUT_GRAD = 1, /* what backward adds to input `index`'s gradient */
+  GF_EXPLAIN_PARAM_GRAD = 2, /* ... to parameter `index`'s gradient */
+  GF_EXPLAIN_FUSED_GRAD = 3, /* the gradient of the producer's input when the op's gf_fusion
+                                on input `index` is in use */
+  GF_EXPLAIN_NOTE = 4        /* a remark in words; index unused */
+};
+#define GF_EXPLAIN_MAX_TEXT 1024 /* bytes of one formula, without the terminating NUL */
+
+typedef struct gf_explain_tensor {
+  const char* name; /* as the graph names it: "hidden", "hidden.weight" */
+  gf_shape shape;   /* per sample */
+  uint32_t batched; /* 1: a batch of B samples of `shape`; 0: one tensor (parameter, loss) */
+} gf_explain_tensor;
+
+typedef struct gf_explain {
+  uint32_t struct_size;
+  const char* node;
+  const gf_explain_tensor* inputs; /* in port order */
+  uint32_t n_inputs;
+  const gf_explain_tensor* params; /* in the order create() declared them */
+  uint32_t n_params;
+  gf_explain_tensor out;
+  void* host;
+  /* Copies one formula (NUL-terminated, at most GF_EXPLAIN_MAX_TEXT bytes). Returns GF_OK, or
+   * GF_FAIL for an unknown kind, an index out of range or a text too long. */
+  int (*write)(void* host, uint32_t kind, uint32_t index, const char* text);
+} gf_explain;
+
+/* Hooks whose argument structs are defined with the features that use them: ONNX export and
+ * import. */
 struct gf_onnx_export;
 struct gf_onnx_import;
 
@@ -251,7 +291,8 @@ typedef struct gf_op_def {
   int (*backward_ex)(void* instance, const gf_call* call, gf_error* err);
   uint32_t n_fusions;
   const gf_fusion* const* fusions;
-  /* Optional. Each returns GF_OK, GF_FAIL with a message, or GF_DECLINE. */
+  /* Optional. Each returns GF_OK, GF_FAIL with a message, or GF_DECLINE. explain: GF_DECLINE =
+   * no formula for this node. */
   int (*explain)(void* instance, struct gf_explain* ex, gf_error* err);
   int (*onnx_export)(void* instance, struct gf_onnx_export* ex, gf_error* err);
   int (*onnx_import)(struct gf_onnx_import* im, gf_error* err);

@@ -15,20 +15,48 @@ std::string join_messages(const std::vector<Diagnostic>& diagnostics) {
   return text;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+// Per closest_match call: about a millisecond, enough to compare a word with thousands of
+// names, and a bound that keeps thousands of calls on a hostile file from taking minutes.
+constexpr size_t kMaxComparedCells = size_t{1} << 20;
+
+size_t length_gap(std::string_view a, std::string_view b) {
+  return a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+}
+
+// Case-insensitive Levenshtein distance, or limit + 1 as soon as it must exceed `limit`:
+// only the band of cells within `limit` of the diagonal is computed, and the work is taken
+// from `budget` (which may run out, giving limit + 1 as well).
+size_t bounded_edit_distance(std::string_view a, std::string_view b, size_t limit, size_t& budget) {
+  const size_t over = limit + 1;
+  if (length_gap(a, b) > limit) return over;
+  if (b.empty()) return a.size();  // no band to walk; the gap check bounded it already
+  std::vector<size_t> row(b.size() + 1, over);
+  for (size_t j = 0; j <= std::min(b.size(), limit); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      size_t cost = std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
+    const size_t lo = i > limit ? i - limit : 1;
+    const size_t hi = std::min(b.size(), i + limit);
+    if (hi < lo) return over;
+    if (budget < hi - lo + 1) {
+      budget = 0;
+      return over;
     }
+    budget -= hi - lo + 1;
+    size_t diagonal = row[lo - 1];
+    row[lo - 1] = lo == 1 && i <= limit ? i : over;
+    size_t smallest = row[lo - 1];
+    for (size_t j = lo; j <= hi; ++j) {
+      const size_t above = row[j];
+      const size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                                  std::tolower(static_cast<unsigned char>(b[j - 1]))
+                              ? 0
+                              : 1;
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + cost, over});
+      diagonal = above;
+      smallest = std::min(smallest, row[j]);
+    }
+    if (smallest > limit) return over;
   }
-  return row[b.size()];
+  return std::min(row[b.size()], over);
 }
 
 }  // namespace
@@ -56,15 +84,42 @@ InputError::InputError(std::string message) : InputError(SourceLocation{}, std::
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  // Accepted: at most a third of the word's letters wrong (two for short words); after a
+  // match, only a strictly closer one replaces it, so the first of equals wins.
+  size_t limit = std::max<size_t>(2, word.size() / 3);
+  size_t budget = kMaxComparedCells;
   for (const auto& c : candidates) {
-    size_t d = edit_distance(word, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
+    size_t d = bounded_edit_distance(word, c, limit, budget);
+    if (d > limit) {
+      if (budget == 0) break;
+      continue;
     }
+    best = c;
+    if (d == 0) break;
+    limit = d - 1;
   }
   return best;
+}
+
+std::string quoted_excerpt(std::string_view text, size_t max_chars) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "'";
+  size_t shown = 0;
+  for (char c : text) {
+    if (shown == max_chars) {
+      return out + "'... (" + std::to_string(text.size()) + " bytes)";
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7F) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+    ++shown;
+  }
+  return out + "'";
 }
 
 }  // namespace gradflow

@@ -11,9 +11,7 @@ class Solo final : public Communicator {
   void sum(double*, int64_t) override {}
   void broadcast(float*, int64_t) override {}
   void broadcast(std::string&) override {}
-  std::string agree_on_failure(const std::string& my_failure) override {
-    return my_failure;
-  }
+  std::string agree_on_failure(const std::string& my_failure) override { return my_failure; }
 };
 
 }  // namespace

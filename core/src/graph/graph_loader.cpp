@@ -2,14 +2,16 @@
 // Every problem of this stage is collected before anything is thrown.
 #include <gradflow/graph_spec.hpp>
 
-#include <gradflow/atomic_file.hpp>
+#include <gradflow/folder_name.hpp>
+#include <gradflow/user_file.hpp>
 
+#include "base/utf8.hpp"
+#include "graph/graph_overrides_internal.hpp"
 #include "graph/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include <sys/stat.h>
 #include <filesystem>
 #include <set>
 
@@ -35,7 +37,7 @@ class GraphParser {
  public:
   GraphParser(const std::string& path) : yaml_(path, diags_) {}
 
-  GraphSpec parse(const std::string& text) {
+  GraphSpec parse(const std::string& text, const std::vector<GraphOverride>& overrides = {}) {
     spec_.path = yaml_.file();
     std::filesystem::path p(spec_.path);
     spec_.dir = p.has_parent_path() ? p.parent_path().string() : ".";
@@ -52,10 +54,12 @@ class GraphParser {
                    "a graph file must be a mapping of keys ('format', 'nodes', ...)");
       diags_.throw_if_any();
     }
+    for (const auto& o : overrides) apply_override(root, o, yaml_, diags_);
+    diags_.throw_if_any();
     check_format(root);
     yaml_.check_keys(root, kTopLevelKeys, "top-level key");
-    spec_.name = yaml_.optional_string(root, "name").value_or(p.stem().string());
-    spec_.description = yaml_.optional_string(root, "description").value_or("");
+    read_name(root["name"], p.stem().string());
+    read_description(root["description"]);
     read_plugins(root["plugins"]);
     read_inputs(root["inputs"], yaml_.where(root));
     read_nodes(root["nodes"], yaml_.where(root));
@@ -85,6 +89,39 @@ class GraphParser {
       diags_.error(yaml_.where(format), "'format' must be the first key of a graph file (found '" +
                                             first->first.Scalar() + "' before it)");
     }
+  }
+
+  // The name becomes the output folder runs/<name> and goes into every file header, so it
+  // is checked here, with its line, rather than when the run is about to save.
+  void read_name(const YAML::Node& node, const std::string& file_stem) {
+    if (!node) {
+      spec_.name = file_stem;
+      if (!is_safe_folder_name(file_stem))
+        diags_.error({spec_.path, 1, 1}, "the graph has no 'name', and its file name " +
+                                             quoted_excerpt(file_stem) +
+                                             " cannot stand in for one (a name must be " +
+                                             folder_name_rule() + "): add a 'name:' key");
+      return;
+    }
+    auto name = yaml_.as_string(node, "'name'");
+    if (!name) return;
+    spec_.name = *name;
+    if (!is_safe_folder_name(*name))
+      diags_.error(yaml_.where(node), "'name' " + quoted_excerpt(*name) +
+                                          " is not a safe name: it becomes the output folder "
+                                          "runs/<name>, so it must be " +
+                                          folder_name_rule());
+  }
+
+  void read_description(const YAML::Node& node) {
+    if (!node) return;
+    auto text = yaml_.as_string(node, "'description'");
+    if (!text) return;
+    if (!is_valid_utf8(*text)) {
+      diags_.error(yaml_.where(node), "'description' is not valid UTF-8 text");
+      return;
+    }
+    spec_.description = *text;
   }
 
   void read_plugins(const YAML::Node& node) {
@@ -236,21 +273,26 @@ class GraphParser {
         if (seen.count(n.inputs[i])) continue;
         std::string message = "nodes[" + std::to_string(n.index) + "] '" + n.name +
                               "': unknown input '" + n.inputs[i] + "'";
-        std::string guess = closest_match(n.inputs[i], known);
-        if (!guess.empty()) message += " (did you mean '" + guess + "'?)";
-        diags_.error(n.input_where[i], message);
+        diags_.error(n.input_where[i], message + suggestion(n.inputs[i], known));
       }
     }
   }
 
+  // "Did you mean" for the first kMaxSuggestions unknown names only: each search may take a
+  // millisecond, and a file with thousands of wrong names needs the list, not the guesses.
+  std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
+    if (suggestions_left_ == 0) return "";
+    --suggestions_left_;
+    std::string guess = closest_match(word, candidates);
+    return guess.empty() ? "" : " (did you mean '" + guess + "'?)";
+  }
+
   void report_unknown_node(const std::string& name, const SourceLocation& where,
                            const std::string& what) {
-    std::vector<std::string> names;
-    for (const auto& n : spec_.nodes) names.push_back(n.name);
-    std::string message = what + " names unknown node '" + name + "'";
-    std::string guess = closest_match(name, names);
-    if (!guess.empty()) message += " (did you mean '" + guess + "'?)";
-    diags_.error(where, message);
+    if (node_names_.empty())
+      for (const auto& n : spec_.nodes) node_names_.push_back(n.name);
+    diags_.error(where,
+                 what + " names unknown node '" + name + "'" + suggestion(name, node_names_));
   }
 
   void add_loss_term(const std::string& node, double weight, const SourceLocation& where) {
@@ -392,9 +434,13 @@ class GraphParser {
       diags_.error(yaml_.where(node["nesterov"]), "'nesterov' needs a momentum above 0");
   }
 
+  static constexpr size_t kMaxSuggestions = 50;
+
   DiagnosticList diags_;
   YamlReader yaml_;
   GraphSpec spec_;
+  size_t suggestions_left_ = kMaxSuggestions;
+  std::vector<std::string> node_names_;  // filled on the first unknown node reference
 };
 
 }  // namespace
@@ -415,14 +461,13 @@ GraphSpec parse_graph(const std::string& text, const std::string& path) {
   return GraphParser(path).parse(text);
 }
 
+GraphSpec parse_graph(const std::string& text, const std::string& path,
+                      const std::vector<GraphOverride>& overrides) {
+  return GraphParser(path).parse(text, overrides);
+}
+
 GraphSpec load_graph_file(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) throw InputError(path + ": no such graph file");
-  if (!S_ISREG(info.st_mode)) throw InputError(path + ": not a regular file");
-  if (static_cast<size_t>(info.st_size) > kMaxGraphFileBytes)
-    throw InputError(path + ": graph file is larger than " +
-                     std::to_string(kMaxGraphFileBytes >> 20) + " MiB");
-  return parse_graph(read_file(path), path);
+  return parse_graph(read_file(path, "graph file", kMaxGraphFileBytes), path);
 }
 
 }  // namespace gradflow

@@ -10,7 +10,7 @@ Model::Model(const GraphSpec& spec) : spec_(spec), host_(serial_host()) {}
 
 Model::~Model() {
   for (auto& n : nodes_)
-    if (n.instance && n.op) n.op->def->destroy(n.instance);
+    if (n.instance && n.op) op_destroy(*n.op->def, n.instance, n.call_sites.get());
 }
 
 int Model::value_index(const std::string& name) const {

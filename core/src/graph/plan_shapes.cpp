@@ -50,6 +50,17 @@ void Planner::infer_shapes() {
 
 // Input values and their shapes; false when an input is missing (its producer failed and was
 // reported) or is a batch-mean scalar.
+// A loss feeding a node is the graph author's mistake; an op that is not a loss but reduced
+// the batch most likely forgot to declare its output (a 1.0 plugin's create() that never
+// called set_output leaves the host's zeroed description: unbatched, rank 0).
+std::string Planner::unbatched_reason(const Value& v) const {
+  const OpEntry& op = *model_.nodes_[v.producer].op;
+  if (op.def->flags & GF_OP_LOSS) return "is a loss (a batch-mean scalar)";
+  return "comes from op " + std::string(op.def->name) + " (" + op.plugin_path +
+         "), which is not a loss but declared an output without a batch dimension: does its "
+         "create() call NodeSetup::set_output?";
+}
+
 bool Planner::gather_inputs(size_t i, PlannedNode& planned, std::vector<gf_shape>& shapes,
                             std::string& text) {
   const NodeSpec& n = spec_.nodes[i];
@@ -62,8 +73,8 @@ bool Planner::gather_inputs(size_t i, PlannedNode& planned, std::vector<gf_shape
     }
     const Value& v = model_.values_[it->second];
     if (!v.batched) {
-      diags_.error(n.where, node_label(n) + ": input '" + in + "' is a loss (a batch-mean " +
-                                "scalar); only per-sample values can feed other nodes");
+      diags_.error(n.where, node_label(n) + ": input '" + in + "' " + unbatched_reason(v) +
+                                "; only per-sample values can feed other nodes");
       ok = false;
       continue;
     }
@@ -81,6 +92,9 @@ bool Planner::plan_node(size_t i) {
   planned.spec = &n;
   planned.op = &op;
   planned.seed = mix_seed(spec_.train.seed, "node/" + n.name);
+  planned.call_sites = make_call_sites(
+      Diagnostic{n.where, node_label(n) + ": op " + op.def->name + " (" + op.plugin_path + ")"}
+          .format());
   std::vector<gf_shape> shapes;
   std::string inputs_text;
   if (!gather_inputs(i, planned, shapes, inputs_text)) return false;
@@ -97,7 +111,7 @@ bool Planner::plan_node(size_t i) {
                   static_cast<uint32_t>(shapes.size()),
                   planned.seed,
                   &model_.host_};
-  if (op_create(*op.def, call, &info, &planned.instance, &err) != GF_OK) {
+  if (op_create(*op.def, call, &info, &planned.instance, &err, planned.call_sites.get()) != GF_OK) {
     diags_.error(n.where, node_label(n) + " (" + op.def->name + "): " + op_error_text(err) +
                               context + origin(op));
     return false;

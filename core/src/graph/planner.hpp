@@ -35,6 +35,7 @@ class Planner {
   bool gather_inputs(size_t i, PlannedNode& planned, std::vector<gf_shape>& shapes,
                      std::string& text);
   void add_output(size_t i, PlannedNode& planned, const gf_node_info& info);
+  std::string unbatched_reason(const Value& v) const;
   bool fusable(const PlannedNode& node, const gf_fusion& fusion) const;
 
   Model& model_;

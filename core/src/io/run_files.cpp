@@ -3,13 +3,11 @@
 #include <gradflow/atomic_file.hpp>
 
 #include "graph/yaml_reader.hpp"
+#include "io/run_lock.hpp"
 
 #include <fmt/format.h>
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -58,28 +56,31 @@ std::vector<EpochMetrics> parse_metrics_csv(const std::string& text, const std::
   return history;
 }
 
-RunFiles::RunFiles(std::string dir) : dir_(std::move(dir)) {
+namespace {
+
+// Every file a run writes, by its name inside the output folder.
+const std::vector<std::string> kRunFileNames = {"metrics.csv", "curves.svg", "model.safetensors",
+                                                "checkpoint.safetensors", "decision.svg"};
+
+}  // namespace
+
+RunFiles::RunFiles(std::string dir, Metadata identity)
+    : dir_(std::move(dir)), identity_(std::move(identity)) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec || !std::filesystem::is_directory(dir_))
-    throw InputError(dir_ + ": cannot create the output folder: " + ec.message());
-  remove_orphaned_temporaries();
+    throw InputError(SourceLocation{dir_, 0, 0},
+                     "cannot create the output folder" + (ec ? ": " + ec.message() : ""));
+  lock_ = std::make_unique<RunLock>(dir_);
+  // A folder in the place of a file would only fail at the end of training, at its rename.
+  for (const auto& name : kRunFileNames)
+    if (std::filesystem::is_directory(std::filesystem::symlink_status(dir_ + "/" + name, ec)))
+      throw InputError(SourceLocation{dir_ + "/" + name, 0, 0},
+                       "is a folder, so the run could not save its " + name +
+                           " there: remove it or choose another --out");
 }
 
-// A run killed while writing leaves "<file>.tmp.<pid>" behind; once that process is gone the
-// file can only be garbage, never the user's data (the rename never happened).
-void RunFiles::remove_orphaned_temporaries() const {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    std::string name = entry.path().filename().string();
-    auto mark = name.rfind(".tmp.");
-    if (mark == std::string::npos) continue;
-    auto pid = parse_integer(name.substr(mark + 5));
-    if (!pid || *pid <= 0 || *pid > INT32_MAX) continue;
-    if (::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH)
-      std::filesystem::remove(entry.path(), ec);
-  }
-}
+RunFiles::~RunFiles() = default;
 
 void RunFiles::write_metrics(const std::vector<EpochMetrics>& history) const {
   write_file_atomically(dir_ + "/metrics.csv", metrics_csv(history));
@@ -96,16 +97,16 @@ void RunFiles::write_model(const Model& model) const {
 
 void RunFiles::save_checkpoint(const Model& model, const Optimizer* optimizer,
                                const TrainingPosition& position,
-                               const std::vector<EpochMetrics>& history) const {
-  gradflow::save_checkpoint(checkpoint_path(), model, optimizer, position,
-                            {{"metrics", metrics_csv(history)}});
+                               const std::vector<EpochMetrics>& history) {
+  Metadata extra = identity_;
+  extra["metrics"] = metrics_csv(history);
+  gradflow::save_checkpoint(checkpoint_path(), model, optimizer, position, extra);
+  checkpoint_written_ = true;
 }
 
-std::vector<EpochMetrics> RunFiles::read_history_from_checkpoint(const std::string& path) const {
-  Metadata meta;
-  decode_safetensors(read_file(path), path, &meta);
+std::vector<EpochMetrics> history_from_checkpoint(const Metadata& meta, const std::string& source) {
   auto it = meta.find("metrics");
-  return it == meta.end() ? std::vector<EpochMetrics>{} : parse_metrics_csv(it->second, path);
+  return it == meta.end() ? std::vector<EpochMetrics>{} : parse_metrics_csv(it->second, source);
 }
 
 void RunFiles::write_decision(Model& model, const std::vector<Binding>& bindings,

@@ -2,6 +2,7 @@
 // gradflow/1 text, and a final plan of the whole graph to prove that it loads.
 #include "onnx/onnx_import_plan.hpp"
 
+#include <gradflow/folder_name.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/model.hpp>
 
@@ -162,9 +163,10 @@ ImportedModel finish_import(OnnxImporter& im, const ImportOptions& options) {
   for (const auto& [name, origin] : im.input_origin_)
     if (origin != name) p.input_comments[name] = "ONNX input '" + comment_text(origin) + "'";
   p.nodes = im.nodes_;
+  // The name becomes <name>.yaml and the graph's `name:`: only a safe one (folder_name.hpp).
   std::string stem = gradflow_name(std::filesystem::path(im.file_).stem().string());
   p.name = gradflow_name(im.graph_.name());
-  if (p.name.empty()) p.name = stem.empty() ? "model" : stem;
+  if (!is_safe_folder_name(p.name)) p.name = is_safe_folder_name(stem) ? stem : "model";
   for (const auto& entry : im.model_.metadata_props())
     if (entry.key() == "description") p.description = entry.value();
   if (p.description.empty()) p.description = im.graph_.doc_string();

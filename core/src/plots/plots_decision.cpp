@@ -14,6 +14,7 @@ constexpr double kWidth = 640, kHeight = 560;
 constexpr double kLeft = 70, kTop = 50, kSize = 440;
 constexpr double kLegendLeft = kLeft + kSize + 24;
 constexpr size_t kLegendClasses = 10;
+constexpr size_t kMaxDrawnPoints = 20000;
 
 // Pale region colours with a matching strong colour per class, so a point of class k stands
 // out on its own region and on every other one.
@@ -113,10 +114,13 @@ std::string render_decision_svg(const DecisionPlot& plot) {
       svg::num(kLeft), svg::num(kTop), svg::num(kSize), svg::num(kSize)));
   draw_grid(svg, plot);
 
-  // Points outside the plane are clipped rather than dropped, so the count drawn is the
-  // count given.
+  // Points outside the plane are clipped rather than dropped. Beyond kMaxDrawnPoints every
+  // stride-th point is drawn, and the picture says so: millions of circles would make a file
+  // of gigabytes that no viewer opens, and hide the regions anyway.
+  const size_t stride = (plot.points.size() + kMaxDrawnPoints - 1) / kMaxDrawnPoints;
   svg.raw("<g clip-path=\"url(#plot-area)\">\n");
-  for (const PlotPoint& p : plot.points) {
+  for (size_t i = 0; i < plot.points.size(); i += std::max<size_t>(stride, 1)) {
+    const PlotPoint& p = plot.points[i];
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
     const char* colour = dark(p.label);
     // Far-away points are clipped anyway; clamping keeps their coordinates short.
@@ -139,6 +143,9 @@ std::string render_decision_svg(const DecisionPlot& plot) {
   svg.text(kLeft + kSize / 2, bottom + 40, "x", "middle", 13);
   svg.text(kLeft - 48, kTop + kSize / 2, "y", "middle", 13, -90);
   draw_legend(svg, plot.classes);
+  if (stride > 1)
+    svg.text(kLeft + kSize, kHeight - 8,
+             fmt::format("points: 1 in {} of {} drawn", stride, plot.points.size()), "end", 11);
   return svg.finish();
 }
 

@@ -15,6 +15,47 @@
 
 namespace gradflow::svg {
 
+// Length of the well-formed, shortest-form UTF-8 sequence (outside the surrogate range) that
+// starts at text[i], or 0 if none does. text[i] must be a byte >= 0x80.
+inline size_t utf8_sequence_length(std::string_view text, size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+  if (c > 0xF4) len = 0;
+  bool ok = len > 0 && i + len <= text.size();
+  for (size_t k = 1; ok && k < len; ++k) {
+    ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+  }
+  if (ok && len >= 3) {
+    const auto c1 = static_cast<unsigned char>(text[i + 1]);
+    if (c == 0xE0 && c1 < 0xA0) ok = false;   // overlong
+    if (c == 0xED && c1 >= 0xA0) ok = false;  // UTF-16 surrogates
+    if (c == 0xF0 && c1 < 0x90) ok = false;   // overlong
+    if (c == 0xF4 && c1 >= 0x90) ok = false;  // beyond U+10FFFF
+  }
+  return ok ? len : 0;
+}
+
+// Text safe to show anywhere: control characters (but tab and newline) and malformed UTF-8
+// become '?'. For text that came from outside (plugins, files).
+inline std::string clean_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      out += (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : static_cast<char>(c);
+      ++i;
+    } else if (size_t len = utf8_sequence_length(text, i)) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
 // Escapes XML metacharacters and replaces what XML 1.0 cannot carry at all (control characters,
 // malformed UTF-8) with '?', so arbitrary titles never make the document unparsable.
 inline std::string escape(std::string_view text) {
@@ -48,21 +89,7 @@ inline std::string escape(std::string_view text) {
       ++i;
       continue;
     }
-    // Accept only well-formed, shortest-form UTF-8 outside the surrogate range.
-    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-    if (c > 0xF4) len = 0;
-    bool ok = len > 0 && i + len <= text.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len >= 3) {
-      const auto c1 = static_cast<unsigned char>(text[i + 1]);
-      if (c == 0xE0 && c1 < 0xA0) ok = false;   // overlong
-      if (c == 0xED && c1 >= 0xA0) ok = false;  // UTF-16 surrogates
-      if (c == 0xF0 && c1 < 0x90) ok = false;   // overlong
-      if (c == 0xF4 && c1 >= 0x90) ok = false;  // beyond U+10FFFF
-    }
-    if (ok) {
+    if (size_t len = utf8_sequence_length(text, i)) {
       out.append(text.substr(i, len));
       i += len;
     } else {

@@ -58,7 +58,8 @@ std::string attr_problem(const gf_attr_spec& spec, uint32_t index) {
   ConvertedAttr converted;
   std::string problem;
   if (!convert_attribute(value, spec, &converted, &problem))
-    return what + ": its own default '" + clipped(spec.default_text) + "' " + problem;
+    return what + ": the op's own default '" + clipped(spec.default_text) + "' " + problem +
+           " (a bug in the plugin, not in the graph: a default must pass the op's own checks)";
   return "";
 }
 
@@ -98,10 +99,7 @@ std::string entry_points_problem(const gf_op_def& def) {
 }  // namespace
 
 std::unique_ptr<gf_op_def> normalized_op_def(const gf_op_def& def) {
-  auto copy = std::make_unique<gf_op_def>();
-  std::memcpy(copy.get(), &def, std::min<size_t>(def.struct_size, sizeof(gf_op_def)));
-  copy->struct_size = sizeof(gf_op_def);
-  return copy;
+  return std::make_unique<gf_op_def>(detail::grown_op_def(def));
 }
 
 std::string op_def_problem(const gf_op_def* raw, uint32_t index) {

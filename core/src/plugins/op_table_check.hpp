@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gradflow/plugin_abi.h>
+#include <gradflow/detail/abi_calls.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -10,8 +11,7 @@
 
 namespace gradflow {
 
-// The part of gf_op_def that ABI 1.0 plugins fill.
-inline constexpr size_t kOpDefSize_1_0 = offsetof(gf_op_def, create_ex);
+using detail::kOpDefSize_1_0;
 
 // "" when `def` (entry `index` of the plugin's table) can be used, else what is wrong with it.
 std::string op_def_problem(const gf_op_def* def, uint32_t index);

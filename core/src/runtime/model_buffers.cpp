@@ -2,6 +2,8 @@
 // for the largest batch, and the views and call structs handed to plugins built once.
 #include <gradflow/model.hpp>
 
+#include "runtime/op_calls.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -79,9 +81,8 @@ void Model::allocate(int64_t max_batch) {
     if (s.value.empty()) s.value = Tensor(s.shape, 0);
   for (auto& node : nodes_) {
     bind_views(node);
-    if (!node.op->def->reserve) continue;
     gf_error err{};
-    if (node.op->def->reserve(node.instance, max_batch, &err) != GF_OK)
+    if (op_reserve(*node.op->def, node.instance, max_batch, &err, node.call_sites.get()) != GF_OK)
       run_op_failure(node, "reserve", err);
   }
 }

@@ -66,7 +66,7 @@ void Model::forward(int64_t batch, Pass pass) {
     node.call.in_grads = nullptr;
     node.call.param_grads = nullptr;
     gf_error err{};
-    if (op_forward(*node.op->def, node.instance, node.call, &err) != GF_OK)
+    if (op_forward(*node.op->def, node.instance, node.call, &err, node.call_sites.get()) != GF_OK)
       run_op_failure(node, "forward", err);
   }
 }
@@ -100,9 +100,9 @@ void Model::run_backward(PlannedNode& node) {
   node.call.in_grads = node.in_grad_views.data();
   node.call.param_grads = node.param_grad_views.data();
   gf_error err{};
-  const int rc = node.fusion ? node.fusion->backward(node.instance, &node.call, &err)
-                             : op_backward(*node.op->def, node.instance, node.call, &err);
-  if (rc != GF_OK) run_op_failure(node, "backward", err);
+  if (op_backward(*node.op->def, node.fusion, node.instance, node.call, &err,
+                  node.call_sites.get()) != GF_OK)
+    run_op_failure(node, "backward", err);
 }
 
 double Model::loss() const {

@@ -1,5 +1,6 @@
 #include "runtime/op_calls.hpp"
 
+#include <gradflow/detail/abi_calls.hpp>
 #include "runtime/thread_pool.hpp"
 
 #include <cstring>
@@ -16,36 +17,50 @@ void run_on_core_pool(void* /*self*/, int64_t n, int64_t grain, gf_range_fn fn, 
   core_pool().parallel_for(n, grain, fn, ctx);
 }
 
+const CallSite* site(const CallSites* sites, PluginPass pass) {
+  return sites ? &sites->of(pass) : nullptr;
+}
+
 }  // namespace
 
 int op_create(const gf_op_def& def, const CreateCall& c, gf_node_info* info, void** instance,
-              gf_error* err) {
-  if (def.create_ex) {
-    gf_create_args args{};
-    args.struct_size = sizeof args;
-    args.attrs = c.attrs;
-    args.n_attrs = c.n_attrs;
-    args.lists = c.lists;
-    args.in_shapes = c.in_shapes;
-    args.n_inputs = c.n_inputs;
-    args.seed = c.seed;
-    args.host = c.host;
-    return def.create_ex(&args, info, instance, err);
-  }
-  return def.create(c.attrs, c.n_attrs, c.in_shapes, c.n_inputs, info, instance, err);
+              gf_error* err, const CallSites* sites) {
+  gf_create_args args{};
+  args.struct_size = sizeof args;
+  args.attrs = c.attrs;
+  args.n_attrs = c.n_attrs;
+  args.lists = c.lists;
+  args.in_shapes = c.in_shapes;
+  args.n_inputs = c.n_inputs;
+  args.seed = c.seed;
+  args.host = c.host;
+  PluginCallScope scope(site(sites, PluginPass::create));
+  return detail::call_create(def, args, info, instance, err);
 }
 
-int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err) {
-  if (def.forward_ex) return def.forward_ex(instance, &call, err);
-  return def.forward(instance, call.inputs, call.n_inputs, call.params, call.n_params,
-                     const_cast<gf_tensor*>(call.out), err);
+int op_reserve(const gf_op_def& def, void* instance, int64_t max_batch, gf_error* err,
+               const CallSites* sites) {
+  if (!def.reserve) return GF_OK;
+  PluginCallScope scope(site(sites, PluginPass::reserve));
+  return def.reserve(instance, max_batch, err);
 }
 
-int op_backward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err) {
-  if (def.backward_ex) return def.backward_ex(instance, &call, err);
-  return def.backward(instance, call.inputs, call.n_inputs, call.params, call.n_params, call.out,
-                      call.out_grad, const_cast<gf_tensor*>(call.in_grads),
-                      const_cast<gf_tensor*>(call.param_grads), err);
+int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err,
+               const CallSites* sites) {
+  PluginCallScope scope(site(sites, PluginPass::forward));
+  return detail::call_forward(def, instance, call, err);
+}
+
+int op_backward(const gf_op_def& def, const gf_fusion* fusion, void* instance, const gf_call& call,
+                gf_error* err, const CallSites* sites) {
+  PluginCallScope scope(site(sites, PluginPass::backward));
+  if (fusion) return fusion->backward(instance, &call, err);
+  return detail::call_backward(def, instance, call, err);
+}
+
+void op_destroy(const gf_op_def& def, void* instance, const CallSites* sites) {
+  PluginCallScope scope(site(sites, PluginPass::destroy));
+  def.destroy(instance);
 }
 
 std::string op_error_text(const gf_error& err) {

@@ -1,9 +1,12 @@
 // The host's side of the plugin boundary for one call: ABI 1.1 ops get their _ex entry points
-// with one argument struct, ABI 1.0 ops the positional arguments of their time. The rest of
-// the core calls these and never looks at which version an op was built for.
+// with one argument struct, ABI 1.0 ops the positional arguments of their time. Every call is
+// marked for the crash report (call_sites.hpp). The rest of the core calls these and never
+// looks at which version an op was built for.
 #pragma once
 
 #include <gradflow/plugin_abi.h>
+
+#include "runtime/call_sites.hpp"
 
 #include <cstdint>
 #include <string>
@@ -20,10 +23,17 @@ struct CreateCall {
   const gf_host* host = nullptr;
 };
 
+// `sites` may be null (no crash line for this call).
 int op_create(const gf_op_def& def, const CreateCall& c, gf_node_info* info, void** instance,
-              gf_error* err);
-int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err);
-int op_backward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err);
+              gf_error* err, const CallSites* sites);
+int op_reserve(const gf_op_def& def, void* instance, int64_t max_batch, gf_error* err,
+               const CallSites* sites);
+int op_forward(const gf_op_def& def, void* instance, const gf_call& call, gf_error* err,
+               const CallSites* sites);
+// The op's own backward, or `fusion`'s when it is not null.
+int op_backward(const gf_op_def& def, const gf_fusion* fusion, void* instance, const gf_call& call,
+                gf_error* err, const CallSites* sites);
+void op_destroy(const gf_op_def& def, void* instance, const CallSites* sites);
 
 // An op's error message for the host's own: read up to GF_ERROR_CAPACITY bytes whether or
 // not the plugin ended it with a NUL, control characters (newlines included) made spaces, so

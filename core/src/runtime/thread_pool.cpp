@@ -1,5 +1,7 @@
 #include "runtime/thread_pool.hpp"
 
+#include <gradflow/crash_report.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -57,7 +59,11 @@ std::unique_ptr<ThreadPool>& core_pool_slot() {
 ThreadPool::ThreadPool(int threads) {
   threads = std::clamp(threads, 1, kMaxThreads);
   workers_.reserve(static_cast<size_t>(threads - 1));
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 1; i < threads; ++i)
+    workers_.emplace_back([this] {
+      prepare_crash_report_thread();  // its own signal stack: a plugin may overflow on it
+      worker_loop();
+    });
 }
 
 ThreadPool::~ThreadPool() {

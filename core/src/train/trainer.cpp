@@ -1,13 +1,16 @@
-#include <gradflow/atomic_file.hpp>
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
+#include <gradflow/folder_name.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/random.hpp>
+#include <gradflow/resume.hpp>
+#include <gradflow/run_report.hpp>
 #include <gradflow/trainer.hpp>
 
 #include "io/run_files.hpp"
 #include "runtime/threads.hpp"
+#include "train/numeric_fault.hpp"
 
 #include <fmt/format.h>
 
@@ -15,7 +18,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <filesystem>
 #include <numeric>
 
 namespace gradflow {
@@ -125,110 +127,194 @@ void set_thread_count(int threads) {
   set_thread_limit(threads);
 }
 
-TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
-                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
+namespace {
+
+GraphSpec with_overrides(const GraphSpec& spec_in, const TrainOptions& options) {
   GraphSpec spec = spec_in;
   if (options.epochs) spec.train.epochs = *options.epochs;
   if (options.batch_size) spec.train.batch_size = *options.batch_size;
   if (options.lr) spec.train.optimizer.lr = *options.lr;
   if (options.seed) spec.train.seed = *options.seed;
-  set_thread_count(options.threads);
+  return spec;
+}
 
-  TrainingSetup setup = prepare_training(spec, registry, std::move(data), "train");
-  const Dataset& samples = setup.data;
-  Model* model = setup.model.get();
-  const auto& bindings = setup.bindings;
-  auto& optimizer = setup.optimizer;
-  const int64_t n = samples.train.size;
-  const int64_t batch = setup.batch;
-
-  RunFiles files(options.out_dir.empty() ? "runs/" + spec.name : options.out_dir);
-  TrainReport report;
-  report.out_dir = files.dir();
-  TrainingPosition start;
-  if (!options.resume.empty() && !options.weights.empty())
-    throw InputError("--weights starts a new run from weights; --resume continues one: use one");
-  if (!options.weights.empty()) load_checkpoint(options.weights, *model, nullptr);
-  if (!options.resume.empty()) {
-    start = load_checkpoint(options.resume, *model, optimizer.get());
-    report.history = files.read_history_from_checkpoint(options.resume);
-    log << fmt::format("resuming from {} at epoch {}, step {}\n", options.resume, start.epoch + 1,
-                       start.step);
+// One `train` command: the epochs, the Ctrl-C checkpoint, the numeric fault message and the
+// files at the end, over a prepared setup and a locked output folder.
+class TrainingRun {
+ public:
+  TrainingRun(const GraphSpec& spec, TrainingSetup& setup, RunFiles& files,
+              const TrainOptions& options, std::ostream& out, std::ostream& log)
+      : spec_(spec),
+        setup_(setup),
+        model_(*setup.model),
+        files_(files),
+        options_(options),
+        out_(out),
+        log_(log),
+        bar_(log, options.progress),
+        steps_per_epoch_((setup.data.train.size + setup.batch - 1) / setup.batch),
+        order_(static_cast<size_t>(setup.data.train.size)),
+        recorder_(files.dir(), model_, setup.bindings, setup.data) {
+    report_.out_dir = files.dir();
   }
 
-  const int64_t steps_per_epoch = (n + batch - 1) / batch;
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  InterruptGuard guard;
-  ProgressBar bar(log, options.progress);
-  out << fmt::format(
-      "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n", spec.name,
-      samples.name, n, samples.test.size, batch, spec.train.epochs, optimizer->name(),
-      optimizer->learning_rate());
-  auto last_save = std::chrono::steady_clock::now();
-  for (int64_t epoch = start.epoch + 1; epoch <= spec.train.epochs; ++epoch) {
-    auto t0 = std::chrono::steady_clock::now();
-    epoch_order(spec.train.seed, epoch, order);
-    int64_t first_step = epoch == start.epoch + 1 ? start.step : 0;
-    for (int64_t step = first_step; step < steps_per_epoch; ++step) {
-      if (g_interrupted.load()) {
-        bar.clear();
-        files.save_checkpoint(*model, optimizer.get(), {epoch - 1, step}, report.history);
-        log << fmt::format(
-            "interrupted in epoch {} at step {}: checkpoint saved to {}\n"
-            "continue with: graph-runner train {} --resume {}\n",
-            epoch, step, files.checkpoint_path(), spec.path, files.checkpoint_path());
-        report.interrupted = true;
-        return report;
-      }
-      int64_t begin = step * batch;
-      int64_t count = std::min(batch, n - begin);
-      load_batch(*model, bindings, samples.train, samples.classes, order.data() + begin, count);
-      model->forward(count, {true, optimizer->steps()});
-      double loss = model->loss();
-      if (!std::isfinite(loss)) {
-        bar.clear();
-        int bad = model->first_non_finite_node(count);
-        std::string node = bad >= 0 ? model->nodes()[bad].spec->name : "?";
-        throw NumericFault(SourceLocation{spec.path, 0, 0},
-                           fmt::format("the loss became {} in epoch {}, step {}; the first node "
-                                       "with a non-finite output is '{}'. The last good "
-                                       "checkpoint is {} (try a smaller learning rate)",
-                                       loss, epoch, step + 1, node, files.checkpoint_path()));
-      }
-      model->backward(count);
-      optimizer->step(model->parameters());
-      bar.update(epoch, step + 1, steps_per_epoch);
+  void resume(const RunIdentity& identity) {
+    const std::string& path = options_.resume;
+    Metadata meta;
+    start_ = load_checkpoint(path, model_, setup_.optimizer.get(), &meta);
+    check_resume(path, meta, identity, start_, setup_.optimizer->steps(), steps_per_epoch_);
+    for (const auto& m : history_from_checkpoint(meta, path))
+      if (m.epoch >= 1 && m.epoch <= start_.epoch) report_.history.push_back(m);
+    resumed_from_ = path;
+    log_ << fmt::format("resuming from {} at epoch {}, step {}\n", path, start_.epoch + 1,
+                        start_.step);
+  }
+
+  TrainReport run() {
+    InterruptGuard guard;
+    out_ << fmt::format(
+        "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
+        spec_.name, setup_.data.name, setup_.data.train.size, setup_.data.test.size, setup_.batch,
+        spec_.train.epochs, setup_.optimizer->name(), setup_.optimizer->learning_rate());
+    if (options_.resume.empty())
+      recorder_.record_epoch(0, spec_.train.epochs);
+    else
+      recorder_.resume_at(start_.epoch);
+    started_ = last_save_ = std::chrono::steady_clock::now();
+    for (int64_t epoch = start_.epoch + 1; epoch <= spec_.train.epochs; ++epoch) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!run_epoch(epoch)) return report_;
+      bar_.clear();
+      end_epoch(epoch,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    bar.clear();
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    Evaluation on_train = evaluate(*model, bindings, samples.train, samples.classes);
-    Evaluation on_test = evaluate(*model, bindings, samples.test, samples.classes);
+    finish();
+    return report_;
+  }
+
+ private:
+  // False if Ctrl-C stopped it (after saving a checkpoint).
+  bool run_epoch(int64_t epoch) {
+    const Split& train = setup_.data.train;
+    const int64_t n = train.size, batch = setup_.batch;
+    epoch_order(spec_.train.seed, epoch, order_);
+    for (int64_t step = epoch == start_.epoch + 1 ? start_.step : 0; step < steps_per_epoch_;
+         ++step) {
+      if (g_interrupted.load()) {
+        interrupted(epoch, step);
+        return false;
+      }
+      const int64_t count = std::min(batch, n - step * batch);
+      load_batch(model_, setup_.bindings, train, setup_.data.classes, order_.data() + step * batch,
+                 count);
+      model_.forward(count, {true, setup_.optimizer->steps()});
+      if (!std::isfinite(model_.loss())) numeric_fault(epoch, step, count);
+      model_.backward(count);
+      setup_.optimizer->step(model_.parameters());
+      weights_updated_ = true;
+      bar_.update(epoch, step + 1, steps_per_epoch_);
+    }
+    return true;
+  }
+
+  void end_epoch(int64_t epoch, double seconds) {
+    const Dataset& data = setup_.data;
+    Evaluation on_train = evaluate(model_, setup_.bindings, data.train, data.classes);
+    Evaluation on_test = evaluate(model_, setup_.bindings, data.test, data.classes);
     EpochMetrics m{epoch,        on_train.loss,    on_train.accuracy,
                    on_test.loss, on_test.accuracy, seconds};
-    report.history.push_back(m);
-    out << fmt::format(
-               "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
-               epoch, spec.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
-               percent(m.test_accuracy), seconds)
-        << std::flush;
+    report_.history.push_back(m);
+    recorder_.record_epoch(epoch, spec_.train.epochs);
+    out_ << fmt::format(
+                "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
+                epoch, spec_.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
+                percent(m.test_accuracy), seconds)
+         << std::flush;
     // Each save is flushed to disk; on tiny data sets that would cost more than the epoch.
     auto now = std::chrono::steady_clock::now();
-    if (epoch == spec.train.epochs || now - last_save > std::chrono::seconds(5)) {
-      files.save_checkpoint(*model, optimizer.get(), {epoch, 0}, report.history);
-      files.write_metrics(report.history);
-      last_save = now;
+    if (epoch == spec_.train.epochs || now - last_save_ > std::chrono::seconds(5)) {
+      files_.save_checkpoint(model_, setup_.optimizer.get(), {epoch, 0}, report_.history);
+      files_.write_metrics(report_.history);
+      last_save_ = now;
     }
   }
-  files.write_model(*model);
-  files.write_curves(report.history, spec.name);
-  if (samples.train.feature_shape == std::vector<int64_t>{2} && model->predict_value() >= 0)
-    files.write_decision(*model, bindings, samples);
-  if (!report.history.empty()) {
-    const auto& last = report.history.back();
-    out << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
-                       percent(last.train_accuracy), percent(last.test_accuracy), files.dir());
+
+  void interrupted(int64_t epoch, int64_t step) {
+    bar_.clear();
+    files_.save_checkpoint(model_, setup_.optimizer.get(), {epoch - 1, step}, report_.history);
+    log_ << fmt::format(
+        "interrupted in epoch {} at step {}: checkpoint saved to {}\ncontinue with: {}\n", epoch,
+        step, files_.checkpoint_path(),
+        resume_command(spec_.path, options_, files_.dir(), files_.checkpoint_path()));
+    report_.interrupted = true;
   }
-  return report;
+
+  [[noreturn]] void numeric_fault(int64_t epoch, int64_t step, int64_t count) {
+    bar_.clear();
+    // Only a checkpoint that exists is worth naming: this run's last save, or the one it
+    // resumed from.
+    std::string last_good = files_.checkpoint_written() ? files_.checkpoint_path() : resumed_from_;
+    throw NumericFault(
+        SourceLocation{spec_.path, 0, 0},
+        fmt::format(
+            "the loss became {} in epoch {}, step {}; {}.{}",
+            std::isnan(model_.loss()) ? "NaN" : "infinite", epoch, step + 1,
+            non_finite_cause(model_, count, weights_updated_, setup_.optimizer->learning_rate()),
+            last_good.empty() ? "" : " The last good checkpoint is " + last_good));
+  }
+
+  void finish() {
+    files_.write_model(model_);
+    files_.write_curves(report_.history, spec_.name);
+    if (setup_.data.train.feature_shape == std::vector<int64_t>{2} && model_.predict_value() >= 0)
+      files_.write_decision(model_, setup_.bindings, setup_.data);
+    recorder_.finish(
+        describe_run(spec_, setup_, options_), report_.history,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    if (!report_.history.empty()) {
+      const auto& last = report_.history.back();
+      out_ << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
+                          percent(last.train_accuracy), percent(last.test_accuracy), files_.dir());
+    }
+  }
+
+  const GraphSpec& spec_;
+  TrainingSetup& setup_;
+  Model& model_;
+  RunFiles& files_;
+  const TrainOptions& options_;
+  std::ostream& out_;
+  std::ostream& log_;
+  ProgressBar bar_;
+  const int64_t steps_per_epoch_;
+  std::vector<int64_t> order_;
+  TrainReport report_;
+  TrainingPosition start_;
+  std::string resumed_from_;
+  bool weights_updated_ = false;
+  RunRecorder recorder_;  // report.html's frames and run.json
+  std::chrono::steady_clock::time_point started_, last_save_;
+};
+
+}  // namespace
+
+TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
+                  const TrainOptions& options, std::ostream& out, std::ostream& log) {
+  if (!options.resume.empty() && !options.weights.empty())
+    throw InputError("--weights starts a new run from weights; --resume continues one: use one");
+  const GraphSpec spec = with_overrides(spec_in, options);
+  set_thread_count(options.threads);
+  TrainingSetup setup = prepare_training(spec, registry, std::move(data), "train");
+  check_checkpoint_names(*setup.model);
+  // Weights for fine-tuning are untrusted like a checkpoint; refused before the folder exists.
+  if (!options.weights.empty()) load_checkpoint(options.weights, *setup.model, nullptr);
+  const RunIdentity identity = run_identity(spec, setup.batch);
+  // Before any epoch: the folder is locked and known to be writable, or the run stops here.
+  RunFiles files(options.out_dir.empty() ? default_run_folder(spec.name) : options.out_dir,
+                 identity_metadata(identity));
+  TrainingRun run(spec, setup, files, options, out, log);
+  if (!options.resume.empty()) run.resume(identity);
+  return run.run();
 }
 
 }  // namespace gradflow

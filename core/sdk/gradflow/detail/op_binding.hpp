@@ -67,6 +67,11 @@ concept HasFusedBackward = requires(T& op, const BackwardContext& c) {
 };
 
 template <class T>
+concept HasExplain = requires(const T& op, Explain& e) {
+  op.explain(e);
+};
+
+template <class T>
 concept HasOnnxExport = requires(const T& op, OnnxExport& ex) {
   op.onnx_export(ex);
 };
@@ -105,6 +110,7 @@ struct OpDefinition {
     def.create_ex = &create;
     def.forward_ex = &forward;
     if constexpr (has_backward<T>) def.backward_ex = &backward;
+    if constexpr (HasExplain<T>) def.explain = &explain;
     if constexpr (HasFusedBackward<T>) {
       fusion = gf_fusion{sizeof(gf_fusion), schema.fused_producer.c_str(), schema.fused_input,
                          &backward_fused};
@@ -156,6 +162,20 @@ struct OpDefinition {
       });
     }
     return GF_FAIL;
+  }
+  // GF_DECLINE when the op wrote nothing: an op may have formulas for some nodes only.
+  static int explain([[maybe_unused]] void* instance, [[maybe_unused]] gf_explain* ex,
+                     [[maybe_unused]] gf_error* err) {
+    if constexpr (HasExplain<T>) {
+      bool wrote = false;
+      const int status = guarded(err, [&] {
+        Explain e(ex);
+        static_cast<const T*>(instance)->explain(e);
+        wrote = e.wrote_any();
+      });
+      return status == GF_OK && !wrote ? GF_DECLINE : status;
+    }
+    return GF_DECLINE;
   }
   static int onnx_export([[maybe_unused]] void* instance, [[maybe_unused]] gf_onnx_export* ex,
                          [[maybe_unused]] gf_error* err) {
