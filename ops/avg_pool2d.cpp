@@ -1,8 +1,11 @@
 #include "builtin_ops.hpp"
 #include "op_checks.hpp"
 #include "window2d.hpp"
+#include "window2d_onnx.hpp"
 
 #include <gradflow/op.hpp>
+
+#include <vector>
 
 namespace gradflow::builtin {
 namespace {
@@ -30,6 +33,26 @@ class AvgPool2D final : public Op {
 
   AvgPool2D(const Window2D& w, bool count_include_pad)
       : w_(w), count_include_pad_(count_include_pad) {}
+
+  // ONNX's count_include_pad is this op's: its default (0) is the opposite of PyTorch's, so
+  // it is always written.
+  void onnx_export(OnnxExport& ex) const {
+    std::vector<OnnxAttr> attrs = onnx_window_attrs(w_);
+    attrs.emplace_back("count_include_pad", int64_t{count_include_pad_ ? 1 : 0});
+    ex.add("AveragePool", {ex.input(0)}, {ex.output()}, attrs);
+  }
+  static bool onnx_import(OnnxImport& im) {
+    if (!im.is("AveragePool") || !im.input(0).runtime()) return false;
+    const OnnxWindow window = read_onnx_window(im, {}, true);
+    const int64_t include_pad = im.attr_int("count_include_pad", 0);
+    if (include_pad != 0 && include_pad != 1)
+      throw OpError("count_include_pad = " + std::to_string(include_pad) + ": ONNX says 0 or 1");
+    im.claim(1);
+    set_window_attrs(im, window);
+    im.set("count_include_pad", include_pad == 1);
+    im.add_input(0);
+    return true;
+  }
 
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);

@@ -1,6 +1,7 @@
 #include "builtin_ops.hpp"
 #include "op_checks.hpp"
 #include "window2d.hpp"
+#include "window2d_onnx.hpp"
 
 #include <gradflow/op.hpp>
 
@@ -48,6 +49,19 @@ class MaxPool2D final : public Op {
         padded_(w.pad_h > 0 || w.pad_w > 0),
         pairs_(!padded_ && w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 &&
                w.stride_w == 2) {}
+
+  // ONNX's MaxPool never takes its padding as the maximum either.
+  void onnx_export(OnnxExport& ex) const {
+    ex.add("MaxPool", {ex.input(0)}, {ex.output()}, onnx_window_attrs(w_));
+  }
+  static bool onnx_import(OnnxImport& im) {
+    if (!im.is("MaxPool") || !im.input(0).runtime()) return false;
+    const OnnxWindow window = read_onnx_window(im, {}, true);
+    im.claim(1);
+    set_window_attrs(im, window);
+    im.add_input(0);
+    return true;
+  }
 
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);
