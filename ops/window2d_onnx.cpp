@@ -103,4 +103,16 @@ void set_window_attrs(OnnxImport& im, const OnnxWindow& w) {
   im.set("padding", w.padding);
 }
 
+std::optional<OnnxWindow> read_pool_window(const OnnxImport& im, std::string_view onnx_type) {
+  if (!im.is(onnx_type) || !im.input(0).runtime()) return std::nullopt;
+  return read_onnx_window(im, {}, true);
+}
+
+void take_pool_node(OnnxImport& im, const OnnxWindow& w, const std::function<void()>& more_attrs) {
+  im.claim(1);
+  set_window_attrs(im, w);
+  if (more_attrs) more_attrs();
+  im.add_input(0);
+}
+
 }  // namespace gradflow::builtin

@@ -7,6 +7,9 @@
 #include <gradflow/op.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace gradflow::builtin {
@@ -27,5 +30,13 @@ OnnxWindow read_onnx_window(const OnnxImport& im, const std::vector<int64_t>& ke
 
 // Sets the gradflow attributes kernel, stride and padding of the claimed node.
 void set_window_attrs(OnnxImport& im, const OnnxWindow& w);
+
+// A pool's import: node 0 is `onnx_type` over a runtime input. Its window, or nullopt (nothing
+// claimed) for any other node.
+std::optional<OnnxWindow> read_pool_window(const OnnxImport& im, std::string_view onnx_type);
+
+// Claims node 0 as a pool: the window's attributes, then `more_attrs()`, then its input.
+void take_pool_node(OnnxImport& im, const OnnxWindow& w,
+                    const std::function<void()>& more_attrs = {});
 
 }  // namespace gradflow::builtin
