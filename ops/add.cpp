@@ -6,6 +6,25 @@
 namespace gradflow::builtin {
 namespace {
 
+// ONNX Add of two computed values of one shape (a bias Add after a MatMul is Linear's).
+bool import_add(OnnxImport& im) {
+  if (!im.is("Add")) return false;
+  const OnnxValue a = im.input(0), b = im.input(1);
+  for (const OnnxValue* v : {&a, &b})
+    if (v->constant())
+      throw OpError("it adds the constant '" + v->name +
+                    "'; gradflow's Add sums two computed values of one shape (a bias is "
+                    "imported only in a MatMul + Add)");
+  if (!a.runtime() || !b.runtime()) return false;
+  if (a.known_shape() != b.known_shape())
+    throw OpError("it broadcasts '" + a.name + "' " + shape_text(a.shape) + " and '" + b.name +
+                  "' " + shape_text(b.shape) + "; gradflow's Add needs equal shapes");
+  im.claim(1);
+  im.add_input(0);
+  im.add_input(1);
+  return true;
+}
+
 // a + b elementwise, for residual connections: both gradients are the output's.
 class Add final : public Op {
  public:
@@ -28,6 +47,11 @@ class Add final : public Op {
     setup.set_flops(n, 0, 2 * n);
     return std::make_unique<Add>();
   }
+
+  void onnx_export(OnnxExport& ex) const {
+    ex.add("Add", {ex.input(0), ex.input(1)}, {ex.output()});
+  }
+  static bool onnx_import(OnnxImport& im) { return import_add(im); }
 
   void forward(const ForwardContext& c) override {
     require_same_layout(c.in(0), c.out, "Add input 'a'", "its output");

@@ -1,8 +1,11 @@
 #include "builtin_ops.hpp"
 #include "op_checks.hpp"
 #include "window2d.hpp"
+#include "window2d_onnx.hpp"
 
 #include <gradflow/op.hpp>
+
+#include <vector>
 
 namespace gradflow::builtin {
 namespace {
@@ -31,20 +34,35 @@ class AvgPool2D final : public Op {
   AvgPool2D(const Window2D& w, bool count_include_pad)
       : w_(w), count_include_pad_(count_include_pad) {}
 
+  // ONNX's count_include_pad is this op's: its default (0) is the opposite of PyTorch's, so
+  // it is always written.
+  void onnx_export(OnnxExport& ex) const {
+    std::vector<OnnxAttr> attrs = onnx_window_attrs(w_);
+    attrs.emplace_back("count_include_pad", int64_t{count_include_pad_ ? 1 : 0});
+    ex.add("AveragePool", {ex.input(0)}, {ex.output()}, attrs);
+  }
+  static bool onnx_import(OnnxImport& im) {
+    const std::optional<OnnxWindow> window = read_pool_window(im, "AveragePool");
+    if (!window) return false;
+    const int64_t include_pad = im.attr_int("count_include_pad", 0);
+    if (include_pad != 0 && include_pad != 1)
+      throw OpError("count_include_pad = " + std::to_string(include_pad) + ": ONNX says 0 or 1");
+    take_pool_node(im, *window, [&] { im.set("count_include_pad", include_pad == 1); });
+    return true;
+  }
+
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);
     check(x, c.out);
-    c.host.parallel_for(w_.planes(x), w_.plane_grain(), [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) {
-        const float* in = x.data + p * w_.in_plane();
-        float* out = c.out.data + p * w_.out_plane();
-        for_each_window(w_, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-          float total = 0.0f;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t k = w0; k < w1; ++k) total += in[h * w_.in_w + k];
-          out[o] = total * scale(h0, h1, w0, w1);
-        });
-      }
+    w_.for_each_plane(c.host, x.rows, [&](int64_t p) {
+      const float* in = x.data + p * w_.in_plane();
+      float* out = c.out.data + p * w_.out_plane();
+      for_each_window(w_, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+        float total = 0.0f;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t k = w0; k < w1; ++k) total += in[h * w_.in_w + k];
+        out[o] = total * scale(h0, h1, w0, w1);
+      });
     });
   }
 
@@ -53,16 +71,14 @@ class AvgPool2D final : public Op {
     if (!dx) return;
     check(c.in(0), c.out_grad);
     require_same_layout(c.in(0), dx, "AvgPool2D input", "its gradient");
-    c.host.parallel_for(w_.planes(dx), w_.plane_grain(), [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) {
-        float* din = dx.data + p * w_.in_plane();
-        const float* dout = c.out_grad.data + p * w_.out_plane();
-        for_each_window(w_, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-          const float g = dout[o] * scale(h0, h1, w0, w1);
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t k = w0; k < w1; ++k) din[h * w_.in_w + k] += g;
-        });
-      }
+    w_.for_each_plane(c.host, dx.rows, [&](int64_t p) {
+      float* din = dx.data + p * w_.in_plane();
+      const float* dout = c.out_grad.data + p * w_.out_plane();
+      for_each_window(w_, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+        const float g = dout[o] * scale(h0, h1, w0, w1);
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t k = w0; k < w1; ++k) din[h * w_.in_w + k] += g;
+      });
     });
   }
 

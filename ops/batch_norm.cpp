@@ -4,6 +4,7 @@
 #include <gradflow/op.hpp>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace gradflow::builtin {
@@ -28,6 +29,46 @@ double lane_sum(int64_t n, G&& g) {
   for (; i < n; ++i) total += g(i);
   for (float lane : lanes) total += lane;
   return total;
+}
+
+// ONNX BatchNormalization's inputs after x, in order, as this op's tensors.
+constexpr const char* kTensors[] = {"weight", "bias", "running_mean", "running_var"};
+
+// ONNX's momentum weighs the running statistics, gradflow's (PyTorch's) the batch: m' = 1 - m.
+// The text is the shortest that gives back the float32 ONNX stored (0.9 -> "0.1").
+std::string batch_momentum(float onnx_momentum) {
+  if (!(onnx_momentum >= 0.0f && onnx_momentum <= 1.0f))
+    throw OpError("momentum " + std::to_string(onnx_momentum) + " is outside [0, 1]");
+  return shortest_decimal(1.0 - onnx_momentum, [onnx_momentum](double m) {
+    return static_cast<float>(1.0 - m) == onnx_momentum;
+  });
+}
+
+// The inference form: x, scale, B, mean and var (float32 constants of [C]) in, one output.
+bool import_batch_normalization(OnnxImport& im) {
+  if (!im.is("BatchNormalization") || !im.input(0).runtime()) return false;
+  const Shape x = im.input(0).known_shape();
+  if (x.empty()) throw OpError("BatchNormalization needs [C, ...] samples, got a scalar");
+  if (im.attr_int("training_mode", 0) != 0)
+    throw OpError("training_mode = 1: gradflow imports the inference form (running statistics)");
+  if (im.attr_int("spatial", 1) != 1)
+    throw OpError("spatial = 0 (statistics per position): gradflow's are per channel");
+  std::vector<OnnxValue> tensors;
+  for (uint32_t i = 1; i <= 4; ++i) {
+    tensors.push_back(im.input(i));
+    const OnnxValue& t = tensors.back();
+    if (!t.float_constant() || t.dims != Shape{x[0]})
+      throw OpError("input " + std::to_string(i) + " ('" + t.name +
+                    "') must be a float32 initializer of shape [" + std::to_string(x[0]) +
+                    "], one value per channel");
+  }
+  const std::string momentum = batch_momentum(static_cast<float>(im.attr_float("momentum", 0.9)));
+  im.claim(1);
+  im.set("momentum", momentum);
+  im.set_float32("eps", static_cast<float>(im.attr_float("epsilon", 1e-5)));
+  im.add_input(0);
+  for (size_t k = 0; k < 4; ++k) im.tensor(kTensors[k], tensors[k].floats);
+  return true;
 }
 
 // Batch normalisation (Ioffe and Szegedy 2015) as PyTorch's BatchNorm1d/2d: per channel of
@@ -74,6 +115,15 @@ class BatchNorm final : public Op {
         eps_(eps),
         mean_(static_cast<size_t>(channels)),
         inv_std_(static_cast<size_t>(channels)) {}
+
+  // The inference form, with the running statistics as initializers.
+  void onnx_export(OnnxExport& ex) const {
+    std::vector<std::string> in{ex.input(0)};
+    for (const char* name : kTensors) in.push_back(ex.tensor(name));
+    ex.add("BatchNormalization", in, {ex.output()},
+           {{"epsilon", eps_}, {"momentum", 1.0 - momentum_}});
+  }
+  static bool onnx_import(OnnxImport& im) { return import_batch_normalization(im); }
 
   void forward(const ForwardContext& c) override {
     check(c);

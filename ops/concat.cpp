@@ -4,9 +4,32 @@
 #include <gradflow/op.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 namespace gradflow::builtin {
 namespace {
+
+// ONNX Concat of two computed values on axis 1 (the first after the batch).
+bool import_concat(OnnxImport& im) {
+  if (!im.is("Concat")) return false;
+  if (im.input_count() != 2)
+    throw OpError("it joins " + std::to_string(im.input_count()) +
+                  " inputs; gradflow's Concat joins two (chain them)");
+  const OnnxValue a = im.input(0), b = im.input(1);
+  if (!a.runtime() || !b.runtime())
+    throw OpError("it joins a constant; gradflow's Concat joins two computed values");
+  const int64_t rank = static_cast<int64_t>(a.known_shape().size()) + 1;
+  const std::optional<int64_t> axis = im.find_int("axis");
+  if (!axis) throw OpError("there is no axis (ONNX requires one)");
+  if (*axis != 1 && *axis != 1 - rank)
+    throw OpError("axis " + std::to_string(*axis) + " of a rank-" + std::to_string(rank) +
+                  " tensor: gradflow's Concat joins along axis 1, the first after the batch");
+  im.claim(1);
+  im.add_input(0);
+  im.add_input(1);
+  return true;
+}
 
 // Two inputs joined along their first per-sample dimension: channels of [C, H, W], features
 // of [F] (PyTorch's cat on dim 1, ONNX's Concat on axis 1).
@@ -39,6 +62,12 @@ class Concat final : public Op {
   }
 
   Concat(int64_t a_size, int64_t b_size) : a_(a_size), b_(b_size) {}
+
+  // gradflow's axis 0 of a sample is ONNX's axis 1 (after the batch).
+  void onnx_export(OnnxExport& ex) const {
+    ex.add("Concat", {ex.input(0), ex.input(1)}, {ex.output()}, {{"axis", 1}});
+  }
+  static bool onnx_import(OnnxImport& im) { return import_concat(im); }
 
   void forward(const ForwardContext& c) override {
     check(c.in(0), c.in(1), c.out);

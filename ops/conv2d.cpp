@@ -2,6 +2,7 @@
 #include "im2col.hpp"
 #include "op_checks.hpp"
 #include "window2d.hpp"
+#include "window2d_onnx.hpp"
 
 #include <gradflow/op.hpp>
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace gradflow::builtin {
@@ -48,6 +50,37 @@ float sum(const float* v, int64_t n) {
   for (; i < n; ++i) total += v[i];
   for (float lane : lanes) total += lane;
   return total;
+}
+
+// ONNX Conv's weight [C', C, kh, kw] is Conv2D's as it is; its bias [C'] is optional.
+bool import_conv(OnnxImport& im) {
+  if (!im.is("Conv") || !im.input(0).runtime()) return false;
+  if (const int64_t group = im.attr_int("group", 1); group != 1)
+    throw OpError("group = " + std::to_string(group) +
+                  ": gradflow's Conv2D connects every input channel to every output channel "
+                  "(group 1)");
+  const OnnxValue weight = im.input(1);
+  if (!weight.float_constant() || weight.dims.size() != 4)
+    throw OpError("the weight '" + weight.name +
+                  "' must be a float32 initializer of rank 4 [C', C, kh, kw] (Conv2D learns it)");
+  const OnnxWindow window = read_onnx_window(im, {weight.dims[2], weight.dims[3]}, false);
+  const int64_t channels = im.input(0).known_shape()[0];
+  if (weight.dims[1] != channels)
+    throw OpError("the weight '" + weight.name + "' " + shape_text(weight.dims) + " expects " +
+                  std::to_string(weight.dims[1]) + " input channels, the input has " +
+                  std::to_string(channels));
+  const OnnxValue bias = im.input(2);
+  if (!bias.absent() && (!bias.float_constant() || bias.dims != Shape{weight.dims[0]}))
+    throw OpError("the bias '" + bias.name + "' must be a float32 initializer of shape [" +
+                  std::to_string(weight.dims[0]) + "]");
+  im.claim(1);
+  im.set("out_channels", weight.dims[0]);
+  set_window_attrs(im, window);
+  im.set("bias", !bias.absent());
+  im.add_input(0);
+  im.tensor("weight", weight.floats);
+  if (!bias.absent()) im.tensor("bias", bias.floats);
+  return true;
 }
 
 class Conv2D final : public Op {
@@ -102,6 +135,13 @@ class Conv2D final : public Op {
                 w.pad_w == 0),
         band_rows_(direct_ ? w.out_h
                            : std::clamp<int64_t>(kBandBudget / (taps_ * w.out_w), 1, w.out_h)) {}
+
+  void onnx_export(OnnxExport& ex) const {
+    std::vector<std::string> in{ex.input(0), ex.tensor("weight")};
+    if (has_bias_) in.push_back(ex.tensor("bias"));
+    ex.add("Conv", in, {ex.output()}, onnx_window_attrs(w_));
+  }
+  static bool onnx_import(OnnxImport& im) { return import_conv(im); }
 
   void reserve(int64_t max_batch) override {
     slots_ = std::clamp<int64_t>(max_batch, 1, kMaxSlots);

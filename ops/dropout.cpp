@@ -4,12 +4,39 @@
 #include <gradflow/op.hpp>
 
 #include <cmath>
+#include <string>
 
 namespace gradflow::builtin {
 namespace {
 
 // Below this many values a call stays on one thread.
 constexpr int64_t kGrain = 1 << 15;
+
+// ONNX Dropout's ratio: an input from opset 12 on (default 0.5), an attribute before. A
+// training_mode input must be a constant false: the graph is imported for inference.
+double dropout_ratio(const OnnxImport& im) {
+  const OnnxValue mode = im.input(2);
+  if (!mode.absent() && !(mode.constant() && mode.ints.size() == 1 && mode.ints[0] == 0))
+    throw OpError("training_mode '" + mode.name +
+                  "' is not a constant false: gradflow imports the inference graph");
+  if (im.opset() < 12) return im.attr_float("ratio", 0.5);
+  const OnnxValue ratio = im.input(1);
+  if (ratio.absent()) return 0.5;
+  if (!ratio.float_constant() || ratio.floats.size() != 1)
+    throw OpError("the ratio '" + ratio.name + "' must be one float32 constant");
+  return ratio.floats[0];
+}
+
+bool import_dropout(OnnxImport& im) {
+  if (!im.is("Dropout") || !im.input(0).runtime()) return false;
+  const double ratio = dropout_ratio(im);
+  if (!(ratio >= 0.0 && ratio < 1.0))
+    throw OpError("ratio " + std::to_string(ratio) + " is outside [0, 1)");
+  im.claim(1);
+  im.set_float32("p", static_cast<float>(ratio));
+  im.add_input(0);
+  return true;
+}
 
 // Inverted dropout: in training each value is kept with probability 1 - p and scaled by
 // 1 / (1 - p), so evaluation (where the op is the identity) needs no rescaling.
@@ -32,8 +59,16 @@ class Dropout final : public Op {
     return std::make_unique<Dropout>(attrs.real("p"));
   }
 
+  // The identity at inference in ONNX too; the ratio is kept for a model fine-tuned later.
+  void onnx_export(OnnxExport& ex) const {
+    const float ratio = static_cast<float>(p_);
+    ex.add("Dropout", {ex.input(0), ex.constant("ratio", {}, {&ratio, 1})}, {ex.output()});
+  }
+  static bool onnx_import(OnnxImport& im) { return import_dropout(im); }
+
   explicit Dropout(double p)
-      : threshold_(static_cast<uint32_t>(std::min(std::ldexp(p, 32), 4294967295.0))),
+      : p_(p),
+        threshold_(static_cast<uint32_t>(std::min(std::ldexp(p, 32), 4294967295.0))),
         scale_(static_cast<float>(1.0 / (1.0 - p))) {}
 
   void forward(const ForwardContext& c) override {
@@ -75,6 +110,7 @@ class Dropout final : public Op {
     return static_cast<uint32_t>(bits >> 32) >= threshold_ ? scale_ : 0.0f;
   }
 
+  double p_;
   uint32_t threshold_;  // a value is dropped when its 32 random bits fall below this
   float scale_;
 };

@@ -1,6 +1,7 @@
 #include "builtin_ops.hpp"
 #include "op_checks.hpp"
 #include "window2d.hpp"
+#include "window2d_onnx.hpp"
 
 #include <gradflow/op.hpp>
 
@@ -49,20 +50,28 @@ class MaxPool2D final : public Op {
         pairs_(!padded_ && w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 &&
                w.stride_w == 2) {}
 
+  // ONNX's MaxPool never takes its padding as the maximum either.
+  void onnx_export(OnnxExport& ex) const {
+    ex.add("MaxPool", {ex.input(0)}, {ex.output()}, onnx_window_attrs(w_));
+  }
+  static bool onnx_import(OnnxImport& im) {
+    const std::optional<OnnxWindow> window = read_pool_window(im, "MaxPool");
+    if (window) take_pool_node(im, *window);
+    return window.has_value();
+  }
+
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);
     check(x, c.out);
-    c.host.parallel_for(w_.planes(x), w_.plane_grain(), [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) {
-        const float* in = x.data + p * w_.in_plane();
-        float* out = c.out.data + p * w_.out_plane();
-        if (pairs_)
-          forward_pairs(in, out);
-        else if (padded_)
-          forward_padded(in, out);
-        else
-          forward_plain(in, out);
-      }
+    w_.for_each_plane(c.host, x.rows, [&](int64_t p) {
+      const float* in = x.data + p * w_.in_plane();
+      float* out = c.out.data + p * w_.out_plane();
+      if (pairs_)
+        forward_pairs(in, out);
+      else if (padded_)
+        forward_padded(in, out);
+      else
+        forward_plain(in, out);
     });
   }
 
@@ -76,19 +85,17 @@ class MaxPool2D final : public Op {
     check(x, c.out);
     require_same_layout(x, dx, "MaxPool2D input", "its gradient");
     require_same_layout(c.out, c.out_grad, "MaxPool2D output", "its gradient");
-    c.host.parallel_for(w_.planes(x), w_.plane_grain(), [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) {
-        const float* in = x.data + p * w_.in_plane();
-        float* din = dx.data + p * w_.in_plane();
-        const float* out = c.out.data + p * w_.out_plane();
-        const float* dout = c.out_grad.data + p * w_.out_plane();
-        if (pairs_)
-          backward_pairs(in, out, dout, din);
-        else if (padded_)
-          backward_padded(in, out, dout, din);
-        else
-          backward_plain(in, out, dout, din);
-      }
+    w_.for_each_plane(c.host, x.rows, [&](int64_t p) {
+      const float* in = x.data + p * w_.in_plane();
+      float* din = dx.data + p * w_.in_plane();
+      const float* out = c.out.data + p * w_.out_plane();
+      const float* dout = c.out_grad.data + p * w_.out_plane();
+      if (pairs_)
+        backward_pairs(in, out, dout, din);
+      else if (padded_)
+        backward_padded(in, out, dout, din);
+      else
+        backward_plain(in, out, dout, din);
     });
   }
 

@@ -1,7 +1,9 @@
 #include "builtin_ops.hpp"
+#include "onnx_shape.hpp"
 #include "op_checks.hpp"
 #include "same_values.hpp"
 
+#include <utility>
 #include <vector>
 
 namespace gradflow::builtin {
@@ -28,10 +30,30 @@ class Reshape final : public SameValues {
     const Shape shape = output_shape(attrs.ints("shape"), numel(x), x);
     setup.set_output(shape);
     setup.set_flops(0, 0, static_cast<double>(numel(x)));
-    return std::make_unique<Reshape>();
+    return std::make_unique<Reshape>(shape);
+  }
+
+  explicit Reshape(Shape shape) : shape_(std::move(shape)) {}
+
+  // ONNX's shape has the batch in front: 0 copies it.
+  void onnx_export(OnnxExport& ex) const {
+    std::vector<int64_t> target{0};
+    target.insert(target.end(), shape_.begin(), shape_.end());
+    ex.add("Reshape", {ex.input(0), ex.constant_ints("shape", target)}, {ex.output()});
+  }
+  static bool onnx_import(OnnxImport& im) {
+    if (!im.is("Reshape") || !im.input(0).runtime()) return false;
+    const Shape shape = onnx_reshape_target(im.input(1), im.input(0).known_shape(),
+                                            im.attr_int("allowzero", 0) != 0);
+    im.claim(1);
+    im.set("shape", std::vector<int64_t>(shape.begin(), shape.end()));
+    im.add_input(0);
+    return true;
   }
 
  private:
+  Shape shape_;  // per sample, resolved
+
   static Shape output_shape(Shape shape, int64_t values, const Shape& x) {
     if (shape.size() > GF_MAX_RANK)
       throw OpError("Reshape shape " + shape_text(shape) + " has rank " +

@@ -22,8 +22,14 @@ struct Window2D {
 
   // Pools work plane by plane: a batch of x has rows * channels [H, W] planes, handed to the
   // host's threads in chunks of about 16k output values.
-  int64_t planes(const View& x) const { return x.rows * channels; }
   int64_t plane_grain() const { return std::max<int64_t>(1, (int64_t{1} << 14) / out_plane()); }
+  // Runs body(p) for every (sample, channel) plane p of `rows` samples, over the host's threads.
+  template <class Body>
+  void for_each_plane(const gradflow::Host& host, int64_t rows, Body&& body) const {
+    host.parallel_for(rows * channels, plane_grain(), [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) body(p);
+    });
+  }
   // The host allocates every view; a mismatch would be a host bug, cheaper to report than to
   // read out of bounds. y has `out_channels` channels of [H', W'].
   void check_views(const View& x, const View& y, int64_t out_channels, const char* op) const;

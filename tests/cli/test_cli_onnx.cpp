@@ -267,30 +267,53 @@ double percent_after(const std::string& text, const std::string& label) {
   return std::stod(text.substr(at + label.size()));
 }
 
+// PyTorch fixture `name` (tests/onnx/fixtures) imported with a cross-entropy loss, evaluated,
+// and fine-tuned for one epoch (Adam, lr 1e-4, the import's train section).
+struct FineTuned {
+  double pytorch_accuracy = 0;
+  std::string graph, weights;
+  ProcessResult eval, tuned;
+};
+
+FineTuned import_and_fine_tune(const std::string& name, const TempDir& tmp) {
+  const std::string fixture = source_path("tests/onnx/fixtures/" + name);
+  gradflow::Metadata meta;
+  gradflow::decode_safetensors(gradflow::read_file(fixture + ".safetensors"), fixture, &meta);
+  FineTuned f;
+  f.pytorch_accuracy = std::stod(meta.at("pytorch_test_accuracy"));
+  expect_exit({"import", fixture + ".onnx", "-o", tmp / name, "--loss", "cross-entropy", "--labels",
+               "10", "--data", "mnist"},
+              0);
+  f.graph = tmp / (name + "/torch_jit.yaml");
+  f.weights = tmp / (name + "/model.safetensors");
+  f.eval = expect_exit({"eval", f.graph, "--weights", f.weights}, 0);
+  f.tuned = expect_exit(
+      {"train", f.graph, "--weights", f.weights, "--epochs", "1", "--out", tmp / "tuned"}, 0);
+  return f;
+}
+
 }  // namespace
 
 TEST_CASE("a PyTorch MLP imports with a loss, evaluates to PyTorch's accuracy and fine-tunes",
           "[onnx]") {
-  const std::string fixture = source_path("tests/onnx/fixtures/mlp");
-  gradflow::Metadata meta;
-  gradflow::decode_safetensors(gradflow::read_file(fixture + ".safetensors"), fixture, &meta);
-  const double pytorch = std::stod(meta.at("pytorch_test_accuracy"));
   TempDir tmp;
-  expect_exit({"import", fixture + ".onnx", "-o", tmp / "mlp", "--loss", "cross-entropy",
-               "--labels", "10", "--data", "mnist"},
-              0);
-  const std::string graph = tmp / "mlp/torch_jit.yaml";
-  const std::string weights = tmp / "mlp/model.safetensors";
-  ProcessResult eval = expect_exit({"eval", graph, "--weights", weights}, 0);
-  INFO(eval.out);
+  const FineTuned f = import_and_fine_tune("mlp", tmp);
+  INFO(f.eval.out << f.tuned.out);
   // Both argmax the same float32 logits: at most a near-tie may differ (1 of 2,000 rows).
-  CHECK(std::abs(percent_after(eval.out, "accuracy") - pytorch) <= 0.05);
+  CHECK(std::abs(percent_after(f.eval.out, "accuracy") - f.pytorch_accuracy) <= 0.05);
+  CHECK(percent_after(f.tuned.out, "test accuracy") >= f.pytorch_accuracy - 1.0);
+  CHECK(gradflow::read_file(tmp / "tuned/model.safetensors") != gradflow::read_file(f.weights));
+}
 
-  ProcessResult tuned = expect_exit(
-      {"train", graph, "--weights", weights, "--epochs", "1", "--out", tmp / "tuned"}, 0);
-  INFO(tuned.out);
-  CHECK(percent_after(tuned.out, "test accuracy") >= pytorch - 1.0);
-  CHECK(gradflow::read_file(tmp / "tuned/model.safetensors") != gradflow::read_file(weights));
+TEST_CASE("PyTorch's LeNet-5 imports, evaluates to PyTorch's accuracy and fine-tunes", "[onnx]") {
+  TempDir tmp;
+  const FineTuned f = import_and_fine_tune("lenet5", tmp);
+  INFO(f.eval.out << f.tuned.out);
+  CHECK_THAT(gradflow::read_file(f.graph), Contains("op: Conv2D") && Contains("op: MaxPool2D"));
+  CHECK(std::abs(percent_after(f.eval.out, "accuracy") - f.pytorch_accuracy) <= 0.05);
+  // Training goes on from PyTorch's weights: the test loss falls.
+  CHECK(percent_after(f.tuned.out, "test loss") < percent_after(f.eval.out, "\nloss"));
+  CHECK(percent_after(f.tuned.out, "test accuracy") >= f.pytorch_accuracy - 1.0);
 }
 
 TEST_CASE("what a plugin's ONNX hooks hand over is checked", "[onnx]") {

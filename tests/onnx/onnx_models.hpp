@@ -52,6 +52,65 @@ inline void set_int(onnx::NodeProto* n, const std::string& name, int64_t value) 
   a->set_i(value);
 }
 
+inline void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> values) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : values) a->add_ints(v);
+}
+
+inline void set_string(onnx::NodeProto* n, const std::string& name, const std::string& value) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(value);
+}
+
+inline void set_float(onnx::NodeProto* n, const std::string& name, float value) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(value);
+}
+
+// An int64 initializer (a Reshape's shape).
+inline void add_shape(onnx::GraphProto* g, const std::string& name, std::vector<int64_t> values) {
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::INT64);
+  t->add_dims(static_cast<int64_t>(values.size()));
+  for (int64_t v : values) t->add_int64_data(v);
+}
+
+inline onnx::ModelProto empty_model(const std::string& name) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  auto* opset = m.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(13);
+  m.mutable_graph()->set_name(name);
+  return m;
+}
+
+// x [N, 1, 6, 6] -> Conv 'conv' (W [2, 1, 3, 3], B [2], pads 1) -> c [N, 2, 6, 6]
+// -> MaxPool 'pool' (2x2, stride 2) -> p [N, 2, 3, 3] -> Flatten 'flat' -> y [N, 18].
+inline onnx::ModelProto image_model() {
+  onnx::ModelProto m = empty_model("image");
+  onnx::GraphProto* g = m.mutable_graph();
+  add_input(g, "x", {1, 6, 6});
+  add_weights(g, "W", {2, 1, 3, 3}, -0.1f);
+  add_weights(g, "B", {2}, 0.25f);
+  onnx::NodeProto* conv = add_node(g, "Conv", "conv", {"x", "W", "B"}, {"c"});
+  set_ints(conv, "kernel_shape", {3, 3});
+  set_ints(conv, "pads", {1, 1, 1, 1});
+  onnx::NodeProto* pool = add_node(g, "MaxPool", "pool", {"c"}, {"p"});
+  set_ints(pool, "kernel_shape", {2, 2});
+  set_ints(pool, "strides", {2, 2});
+  add_node(g, "Flatten", "flat", {"p"}, {"y"});
+  g->add_output()->set_name("y");
+  return m;
+}
+
 // x [N, 2] -> Gemm(W [3, 2], B [3], transB = 1) 'dense' -> Relu 'act' -> y.
 inline onnx::ModelProto tiny_model() {
   onnx::ModelProto m;

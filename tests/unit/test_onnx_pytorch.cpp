@@ -60,3 +60,10 @@ TEST_CASE("a PyTorch MLP (Gemm, Relu, MatMul + Add) gives PyTorch's outputs with
   INFO("largest difference " << worst);
   CHECK(worst <= 1e-5);
 }
+
+TEST_CASE("PyTorch's LeNet-5 (Conv, MaxPool, Flatten, Gemm) gives PyTorch's outputs within 1e-5",
+          "[onnx]") {
+  const double worst = largest_difference("lenet5");
+  INFO("largest difference " << worst);
+  CHECK(worst <= 1e-5);
+}

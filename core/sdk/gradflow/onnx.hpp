@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -116,6 +117,11 @@ class OnnxExport {
 
   void add(const char* op_type, const std::vector<std::string>& inputs,
            const std::vector<std::string>& outputs, std::initializer_list<OnnxAttr> attrs = {}) {
+    add(op_type, inputs, outputs, std::vector<OnnxAttr>(attrs));
+  }
+  // The same with attributes built up in code (shared by several ops, or conditional).
+  void add(const char* op_type, const std::vector<std::string>& inputs,
+           const std::vector<std::string>& outputs, const std::vector<OnnxAttr>& attrs) {
     std::vector<const char*> in, out;
     for (const auto& s : inputs) in.push_back(s.c_str());
     for (const auto& s : outputs) out.push_back(s.c_str());
@@ -225,6 +231,9 @@ class OnnxImport {
   void set(const char* key, int64_t value) { set(key, std::to_string(value)); }
   void set(const char* key, bool value) { set(key, std::string(value ? "true" : "false")); }
   void set(const char* key, double value);
+  // A float32 read from the ONNX file, in the fewest digits that read back as the same float32
+  // ("1e-05" rather than 9.99999974737875e-06, which would also differ as a double).
+  void set_float32(const char* key, float value);
   void set(const char* key, const std::vector<int64_t>& values) { set(key, shape_text(values)); }
   void add_input(uint32_t i, uint32_t at = 0) {
     gf_error err{};
@@ -321,6 +330,22 @@ inline void OnnxImport::set(const char* key, double value) {
   char text[40];
   std::snprintf(text, sizeof text, "%.17g", value);
   set(key, std::string(text));
+}
+
+// The shortest decimal text of `value` (up to 17 significant digits) whose double d satisfies
+// same(d); the 17-digit text when none shorter does.
+template <class Same>
+std::string shortest_decimal(double value, Same&& same) {
+  char text[40];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (same(std::strtod(text, nullptr))) break;
+  }
+  return text;
+}
+
+inline void OnnxImport::set_float32(const char* key, float value) {
+  set(key, shortest_decimal(value, [value](double d) { return static_cast<float>(d) == value; }));
 }
 
 }  // namespace gradflow
