@@ -17,17 +17,21 @@ using namespace gradflow;
 
 int g_zero = 0;  // not const: the compiler must not see the division by zero coming
 
+// The faults must reach the kernel as faults even in a sanitizer build (tools/sanitize.sh),
+// where UBSan would otherwise report the null store and the division first and exit.
+#define GRADFLOW_REAL_FAULT __attribute__((no_sanitize("address,undefined")))
+
 // Recursion without end (the bound is never reached): the handler must run on its own stack
 // to report it.
 int g_depth_limit = 1 << 30;
-int deeper(int depth) {
+GRADFLOW_REAL_FAULT int deeper(int depth) {
   volatile char frame[1024];
   frame[0] = static_cast<char>(depth);
   if (depth >= g_depth_limit) return frame[0];
   return deeper(depth + 1) + frame[0];
 }
 
-void fault(const std::string& how) {
+GRADFLOW_REAL_FAULT void fault(const std::string& how) {
   if (how == "segv") {
     volatile float* nowhere = nullptr;
     *nowhere = 1.0f;

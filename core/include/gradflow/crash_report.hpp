@@ -11,9 +11,24 @@ namespace gradflow {
 // Signals raised outside plugin code keep the behaviour they had before.
 void install_crash_report();
 
-// Gives the calling thread its own alternate signal stack. Threads other than the one that
-// called install_crash_report() and that run plugin code (a thread pool behind
-// gf_host.parallel_for) call this once when they start.
-void prepare_crash_report_thread();
+// Gives the calling thread its own alternate signal stack for as long as it lives. Threads
+// other than the one that called install_crash_report() and that run plugin code (a thread pool
+// behind gf_host.parallel_for) hold one for their whole life. Its end puts back the stack the
+// thread had before: a sanitizer unmaps the stack it finds at thread exit, believing it its own.
+class CrashReportStack {
+ public:
+  CrashReportStack();
+  ~CrashReportStack();
+  CrashReportStack(const CrashReportStack&) = delete;
+  CrashReportStack& operator=(const CrashReportStack&) = delete;
+
+ private:
+  void* block_ = nullptr;
+  bool installed_ = false;
+  // The thread's stack before this one (stack_t's fields, kept without <signal.h>).
+  void* previous_sp_ = nullptr;
+  unsigned long previous_size_ = 0;
+  int previous_flags_ = 0;
+};
 
 }  // namespace gradflow

@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 namespace gradflow {
 namespace detail_crash {
@@ -33,12 +32,6 @@ constexpr Fatal kFatal[] = {
 };
 constexpr int kFatalCount = sizeof(kFatal) / sizeof(kFatal[0]);
 struct sigaction g_previous[kFatalCount];
-
-// The signal stacks of all threads, newest first.
-struct alignas(std::max_align_t) AltStack {
-  AltStack* next;
-};
-std::atomic<AltStack*> g_alt_stacks{nullptr};
 
 void write_text(const char* text, size_t n) {
   while (n > 0) {
@@ -76,23 +69,33 @@ extern "C" void on_fatal_signal(int sig, siginfo_t* info, void* /*context*/) {
 
 }  // namespace
 
-void prepare_crash_report_thread() {
-  // Never freed: the stack must outlive every signal the thread may still get. Each is chained
-  // from a global, so that LeakSanitizer sees it reachable (only the kernel holds ss_sp).
+CrashReportStack::CrashReportStack() {
   const size_t size = SIGSTKSZ > 65536 ? SIGSTKSZ : 65536;
-  void* block = std::malloc(sizeof(AltStack) + size);
-  if (!block) return;
-  AltStack* node = new (block) AltStack{g_alt_stacks.load(std::memory_order_relaxed)};
-  while (!g_alt_stacks.compare_exchange_weak(node->next, node, std::memory_order_release)) {
-  }
-  stack_t stack{};
-  stack.ss_sp = node + 1;
+  block_ = std::malloc(size);
+  if (!block_) return;
+  stack_t stack{}, previous{};
+  stack.ss_sp = block_;
   stack.ss_size = size;
-  ::sigaltstack(&stack, nullptr);
+  installed_ = ::sigaltstack(&stack, &previous) == 0;
+  previous_sp_ = previous.ss_sp;
+  previous_size_ = previous.ss_size;
+  previous_flags_ = previous.ss_flags & SS_DISABLE;
+}
+
+CrashReportStack::~CrashReportStack() {
+  if (installed_) {
+    stack_t previous{};
+    previous.ss_sp = previous_sp_;
+    previous.ss_size = previous_size_;
+    previous.ss_flags = previous_flags_;
+    ::sigaltstack(&previous, nullptr);
+  }
+  std::free(block_);
 }
 
 void install_crash_report() {
-  prepare_crash_report_thread();
+  // Lives until exit(), past every plugin call main() makes.
+  static const CrashReportStack main_thread_stack;
   struct sigaction action {};
   action.sa_sigaction = on_fatal_signal;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK;

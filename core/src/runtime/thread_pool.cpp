@@ -61,7 +61,7 @@ ThreadPool::ThreadPool(int threads) {
   workers_.reserve(static_cast<size_t>(threads - 1));
   for (int i = 1; i < threads; ++i)
     workers_.emplace_back([this] {
-      prepare_crash_report_thread();  // its own signal stack: a plugin may overflow on it
+      const CrashReportStack stack;  // its own signal stack: a plugin may overflow on it
       worker_loop();
     });
 }
