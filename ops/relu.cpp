@@ -11,8 +11,8 @@ class ReLU final : public Elementwise<ReLU> {
     return elementwise_schema("ReLU",
                               "Elementwise rectifier max(0, x); the output has the input's shape.");
   }
-  static constexpr const char* kFormula = "max(0, {x})";
-  static constexpr const char* kDerivative = "[{x} > 0]";
+  [[maybe_unused]] static constexpr const char* kFormula = "max(0, {x})";
+  [[maybe_unused]] static constexpr const char* kDerivative = "[{x} > 0]";
   float f(float x) const { return x > 0.0f ? x : 0.0f; }
   // The subgradient at 0 is taken as 0, so a unit that is exactly off stays off.
   float df(float x, float /*y*/) const { return x > 0.0f ? 1.0f : 0.0f; }

@@ -12,8 +12,8 @@ class Tanh final : public Elementwise<Tanh> {
     return elementwise_schema("Tanh",
                               "Elementwise hyperbolic tangent; the output has the input's shape.");
   }
-  static constexpr const char* kFormula = "tanh({x})";
-  static constexpr const char* kDerivative = "1 − {out}²";
+  [[maybe_unused]] static constexpr const char* kFormula = "tanh({x})";
+  [[maybe_unused]] static constexpr const char* kDerivative = "1 − {out}²";
   float f(float x) const { return tanh_vec(x); }
   // The output already holds tanh(x), so the derivative needs no second tanh.
   float df(float /*x*/, float y) const { return 1.0f - y * y; }

@@ -16,9 +16,10 @@ class Sigmoid : public Elementwise<Sigmoid> {
         "Elementwise logistic function 1 / (1 + exp(-x)); the output has the input's shape.");
   }
 
-  // For `graph-runner explain`: f and f' in the notation of gf_explain.
-  static constexpr const char* kFormula = "1 / (1 + exp(−{x}))";
-  static constexpr const char* kDerivative = "{out} (1 − {out})";
+  // For `graph-runner explain`: f and f' in the notation of gf_explain. ([[maybe_unused]]: clang
+  // warns that they are unused, though the base class reads them.)
+  [[maybe_unused]] static constexpr const char* kFormula = "1 / (1 + exp(−{x}))";
+  [[maybe_unused]] static constexpr const char* kDerivative = "{out} (1 − {out})";
 
   float f(float x) const {
     // exp() only ever sees a non-positive argument, so it cannot overflow for large |x|.

@@ -27,7 +27,8 @@ struct ProcessResult {
 };
 
 // argv[0] is the program path (not searched in PATH unless it has no '/').
-// Throws std::runtime_error if the program cannot be started at all.
+// Throws std::runtime_error if the program cannot be started at all. In a sanitizer build the
+// timeout is eight times as long.
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
 

@@ -3,6 +3,7 @@
 // rank as one message instead of leaving some rank waiting.
 #include <gradflow/data_parallel.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/trainer.hpp>
 
 #include "support/temp_dir.hpp"

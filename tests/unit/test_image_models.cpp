@@ -3,6 +3,7 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/binding.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/safetensors.hpp>
 #include <gradflow/trainer.hpp>
@@ -52,9 +53,7 @@ std::string training_dir(const TempDir& dir, const std::string& name) {
 }
 
 TrainReport run(const GraphSpec& spec, const OpRegistry& registry, TrainOptions options) {
-  std::ostringstream out, log;
-  return train(spec, registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out,
-               log);
+  return train(spec, registry, load_dataset(spec.train.data, spec.dir, spec.path), options);
 }
 
 }  // namespace

@@ -23,9 +23,7 @@ TrainReport train_into(const std::string& out_dir, uint64_t seed, int64_t epochs
   options.out_dir = out_dir;
   options.seed = seed;
   options.epochs = epochs;
-  std::ostringstream out, log;
-  return train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out,
-               log);
+  return train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options);
 }
 
 // metrics.csv without its last column (wall-clock seconds), which is allowed to differ.
@@ -96,8 +94,7 @@ std::string train_wide(const TempDir& tmp, const std::string& name, const std::s
   TrainOptions options;
   options.out_dir = tmp / name;
   options.threads = threads;
-  std::ostringstream out, log;
-  train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out, log);
+  train(spec, *registry, load_dataset(spec.train.data, spec.dir, spec.path), options);
   set_thread_count(1);
   return read_text(std::filesystem::path(tmp / name) / "model.safetensors");
 }

@@ -4,6 +4,7 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/trainer.hpp>
 
@@ -26,9 +27,7 @@ std::string fresh_dir(const std::string& name) {
 }
 
 TrainReport run(const GraphSpec& spec, const OpRegistry& registry, TrainOptions options) {
-  std::ostringstream out, log;
-  return train(spec, registry, load_dataset(spec.train.data, spec.dir, spec.path), options, out,
-               log);
+  return train(spec, registry, load_dataset(spec.train.data, spec.dir, spec.path), options);
 }
 
 // metrics.csv without the seconds column, which is the only thing allowed to differ.

@@ -4,6 +4,7 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/model.hpp>
 
 #include <fmt/format.h>

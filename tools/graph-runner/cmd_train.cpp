@@ -51,12 +51,14 @@ int run_train(const TrainArgs& a, const Common& common) {
   // Ctrl-C saves a checkpoint; the bar is drawn by the one process that prints.
   InterruptGuard interrupt;
   ProgressBar bar(std::cerr, comm.is_root() && ::isatty(STDERR_FILENO) != 0);
-  options.events = console_events(bar);
+  options.events = console_events(bar, std::cout, std::cerr);
   options.plugins = common.plugins;
   for (const auto& o : overrides) options.overrides.push_back(o.key + "=" + o.value);
   options.comm = &comm;
-  TrainReport report = train(spec, registry, std::move(data), options, std::cout, std::cerr);
-  return report.interrupted ? 130 : 0;
+  TrainReport report = train(spec, registry, std::move(data), options);
+  if (report.interrupted) return 130;
+  if (comm.is_root()) print_run_end(report, std::cout);
+  return 0;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// What `train` shows and hears on a terminal: the progress bar on stderr and Ctrl-C (or
-// SIGTERM), which asks the run to save a checkpoint and stop.
+// What `train` shows and hears on a terminal: its lines on stdout, the progress bar and the
+// resume/interrupt notes on stderr, and Ctrl-C (or SIGTERM), which asks the run to save a
+// checkpoint and stop.
 #pragma once
 
 #include <gradflow/trainer.hpp>
@@ -37,7 +38,11 @@ class ProgressBar {
   int64_t last_ = -1;
 };
 
-// The events of a run that draw on `bar` and stop on the guard's signal.
-TrainEvents console_events(ProgressBar& bar);
+// The events of a run that print to `out` (its results) and `log` (notes), draw on `bar` and
+// stop on the guard's signal.
+TrainEvents console_events(ProgressBar& bar, std::ostream& out, std::ostream& log);
+
+// The lines that end a finished run: the data-parallel cost, then the final accuracies.
+void print_run_end(const TrainReport& report, std::ostream& out);
 
 }  // namespace gradflow::cli

@@ -3,6 +3,7 @@
 // that what is measured is what `train` runs. Evaluation is timed apart, not inside an epoch.
 #pragma once
 
+#include <gradflow/evaluation.hpp>
 #include <gradflow/graph_spec.hpp>
 #include <gradflow/registry.hpp>
 #include <gradflow/samples.hpp>

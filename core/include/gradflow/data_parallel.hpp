@@ -11,6 +11,7 @@
 
 #include <gradflow/binding.hpp>
 #include <gradflow/communicator.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 

@@ -16,18 +16,35 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <vector>
 
 namespace gradflow {
 
-// What a training run tells its caller as it goes, and asks it. The command line draws the
-// progress bar and owns Ctrl-C through these; a caller may leave any of them empty.
+// The shape of a run, told before its first epoch.
+struct RunStart {
+  std::string graph, dataset, optimizer;
+  int64_t train_samples = 0, test_samples = 0, batch = 0, epochs = 0;
+  double lr = 0;
+};
+
+// A run stopped on request: where, the checkpoint saved, and the command that continues it.
+struct Interruption {
+  int64_t epoch = 0, step = 0;
+  std::string checkpoint, continue_with;
+};
+
+// What a training run tells its caller as it goes, and asks it. The run prints nothing itself:
+// the command line turns these into its lines, the progress bar and Ctrl-C. In a data-parallel
+// run only the root process tells (every process asks stop_requested). Any may be left empty.
 struct TrainEvents {
+  std::function<void(const RunStart&)> started;
+  std::function<void(const std::string& checkpoint, int64_t epoch, int64_t step)> resumed;
   std::function<void(int64_t epoch, int64_t done, int64_t total)> progress;  // after each step
-  // Before the run prints a line (an epoch's results, an interruption, a numeric fault).
-  std::function<void()> before_line;
+  std::function<void(const EpochMetrics&, int64_t epochs)> epoch_done;
+  std::function<void(const Interruption&)> interrupted;
+  // Before NumericFault is thrown, so that whatever the caller draws can be cleared first.
+  std::function<void()> before_fault;
   // Polled before each step: true saves a checkpoint and ends the run (report.interrupted).
   std::function<bool()> stop_requested;
 };
@@ -48,10 +65,18 @@ struct TrainOptions {
   Communicator* comm = nullptr;
 };
 
+// What the gradient exchange of a data-parallel run cost.
+struct ExchangeCost {
+  int processes = 1;
+  double seconds_per_step = 0;
+  double share_of_step = 0;  // 0..1
+};
+
 struct TrainReport {
   std::vector<EpochMetrics> history;
   bool interrupted = false;
   std::string out_dir;
+  std::optional<ExchangeCost> exchange;  // set when the run was spread over processes
 };
 
 // Thrown when the loss stops being finite; the message names epoch, step and node.
@@ -89,7 +114,7 @@ void train_step(TrainingSetup& setup, const int64_t* order, int64_t count,
 void epoch_order(uint64_t seed, int64_t epoch, std::vector<int64_t>& order);
 
 TrainReport train(const GraphSpec& spec, const OpRegistry& registry, Dataset data,
-                  const TrainOptions& options, std::ostream& out, std::ostream& log);
+                  const TrainOptions& options);
 
 // The command that continues an interrupted run exactly: this run's graph, plugins, output
 // folder and every setting that was given on the command line, then --resume CHECKPOINT.

@@ -7,8 +7,8 @@
 // out_grad * df into the input's gradient. Give f and df no branches where you can: the loops
 // then vectorise. For `graph-runner explain`, also define the two as formulas in the notation
 // of gf_explain ({x} the input, {out} the output):
-//   static constexpr const char* kFormula = "tanh({x})";
-//   static constexpr const char* kDerivative = "1 − {out}²";
+//   [[maybe_unused]] static constexpr const char* kFormula = "tanh({x})";
+//   [[maybe_unused]] static constexpr const char* kDerivative = "1 − {out}²";
 //
 //   struct LeakyReLU : Elementwise<LeakyReLU> {
 //     static OpSchema schema() {
@@ -20,8 +20,8 @@
 //       op->slope = static_cast<float>(a.real("slope"));
 //       return op;
 //     }
-//     static constexpr const char* kFormula = "max({x}, slope·{x})";
-//     static constexpr const char* kDerivative = "[{x} > 0] + slope·[{x} ≤ 0]";
+//     [[maybe_unused]] static constexpr const char* kFormula = "max({x}, slope·{x})";
+//     [[maybe_unused]] static constexpr const char* kDerivative = "[{x} > 0] + slope·[{x} ≤ 0]";
 //     float f(float x) const { return x > 0 ? x : slope * x; }
 //     float df(float x, float) const { return x > 0 ? 1.0f : slope; }
 //     float slope = 0.01f;

@@ -1,5 +1,6 @@
 #include <gradflow/data_parallel.hpp>
 #include <gradflow/diagnostics.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/user_file.hpp>
 
 #include <fmt/format.h>

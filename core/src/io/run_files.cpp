@@ -1,5 +1,6 @@
 #include "io/run_files.hpp"
 
+#include <gradflow/evaluation.hpp>
 #include <gradflow/inference.hpp>
 
 #include <gradflow/atomic_file.hpp>

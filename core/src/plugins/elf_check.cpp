@@ -7,31 +7,45 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <optional>
 
 namespace gradflow {
 namespace {
 
-#if defined(__x86_64__)
-constexpr uint16_t kHostMachine = EM_X86_64;
-#elif defined(__aarch64__)
-constexpr uint16_t kHostMachine = EM_AARCH64;
-#elif defined(__i386__)
-constexpr uint16_t kHostMachine = EM_386;
-#elif defined(__arm__)
-constexpr uint16_t kHostMachine = EM_ARM;
-#elif defined(__riscv)
-constexpr uint16_t kHostMachine = EM_RISCV;
-#elif defined(__powerpc64__)
-constexpr uint16_t kHostMachine = EM_PPC64;
-#elif defined(__s390x__)
-constexpr uint16_t kHostMachine = EM_S390;
-#else
-constexpr uint16_t kHostMachine = EM_NONE;  // unknown here: leave the judgement to dlopen
-#endif
+// What an ELF header says about the code in a file.
+struct ElfHead {
+  unsigned char elf_class = ELFCLASSNONE;
+  unsigned char data = ELFDATANONE;
+  uint16_t machine = EM_NONE;
+};
 
-constexpr unsigned char kHostClass = sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32;
-constexpr unsigned char kHostData =
-    std::endian::native == std::endian::little ? ELFDATA2LSB : ELFDATA2MSB;
+std::optional<ElfHead> read_elf_head(const char* path) {
+  // e_ident (16 bytes), e_type (2), e_machine (2): the same offsets in 32- and 64-bit files.
+  std::array<unsigned char, 20> head{};
+  int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  ssize_t n = ::read(fd, head.data(), head.size());
+  ::close(fd);
+  if (n < static_cast<ssize_t>(head.size()) || head[EI_MAG0] != ELFMAG0 ||
+      head[EI_MAG1] != ELFMAG1 || head[EI_MAG2] != ELFMAG2 || head[EI_MAG3] != ELFMAG3)
+    return std::nullopt;
+  const bool little = head[EI_DATA] == ELFDATA2LSB;
+  return ElfHead{head[EI_CLASS], head[EI_DATA],
+                 little ? static_cast<uint16_t>(head[18] | head[19] << 8)
+                        : static_cast<uint16_t>(head[18] << 8 | head[19])};
+}
+
+// The running program's own header is the truth about this machine, for every CPU there is.
+// Without /proc, class and byte order still follow from the compiler; the machine is left to
+// dlopen() to judge.
+const ElfHead& host_head() {
+  static const ElfHead host =
+      read_elf_head("/proc/self/exe")
+          .value_or(ElfHead{sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32,
+                            std::endian::native == std::endian::little ? ELFDATA2LSB : ELFDATA2MSB,
+                            EM_NONE});
+  return host;
+}
 
 std::string machine_name(uint16_t machine) {
   switch (machine) {
@@ -61,26 +75,17 @@ std::string machine_name(uint16_t machine) {
 }  // namespace
 
 std::string elf_mismatch(const std::string& path) {
-  // e_ident (16 bytes), e_type (2), e_machine (2): the same offsets in 32- and 64-bit files.
-  std::array<unsigned char, 20> head{};
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return "";
-  ssize_t n = ::read(fd, head.data(), head.size());
-  ::close(fd);
-  if (n < static_cast<ssize_t>(head.size()) || head[EI_MAG0] != ELFMAG0 ||
-      head[EI_MAG1] != ELFMAG1 || head[EI_MAG2] != ELFMAG2 || head[EI_MAG3] != ELFMAG3)
-    return "";
-  if (head[EI_CLASS] != kHostClass)
-    return std::string("it is a ") + (head[EI_CLASS] == ELFCLASS32 ? "32-bit" : "64-bit") +
-           " library; this gradflow is " + (kHostClass == ELFCLASS64 ? "64-bit" : "32-bit");
-  if (head[EI_DATA] != kHostData)
+  const std::optional<ElfHead> file = read_elf_head(path.c_str());
+  if (!file) return "";
+  const ElfHead& host = host_head();
+  if (file->elf_class != host.elf_class)
+    return std::string("it is a ") + (file->elf_class == ELFCLASS32 ? "32-bit" : "64-bit") +
+           " library; this gradflow is " + (host.elf_class == ELFCLASS64 ? "64-bit" : "32-bit");
+  if (file->data != host.data)
     return "it was built for a machine of the other byte order (endianness)";
-  const uint16_t machine = head[EI_DATA] == ELFDATA2LSB
-                               ? static_cast<uint16_t>(head[18] | head[19] << 8)
-                               : static_cast<uint16_t>(head[18] << 8 | head[19]);
-  if (kHostMachine == EM_NONE || machine == kHostMachine) return "";
-  return "it was built for " + machine_name(machine) + "; this gradflow runs on " +
-         machine_name(kHostMachine) + ": rebuild the plugin on this machine";
+  if (host.machine == EM_NONE || file->machine == host.machine) return "";
+  return "it was built for " + machine_name(file->machine) + "; this gradflow runs on " +
+         machine_name(host.machine) + ": rebuild the plugin on this machine";
 }
 
 }  // namespace gradflow

@@ -2,6 +2,7 @@
 // small grid over the data's plane, taken at a few epochs while `train` runs.
 #include "report/decision_frames.hpp"
 
+#include <gradflow/evaluation.hpp>
 #include <gradflow/inference.hpp>
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // What `train` leaves in the run folder for report.html, and the page itself.
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/dot.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/explain.hpp>
 #include <gradflow/run_report.hpp>
 

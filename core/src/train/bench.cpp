@@ -1,6 +1,7 @@
 #include <gradflow/bench.hpp>
 
 #include <gradflow/binding.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/trainer.hpp>

@@ -1,6 +1,7 @@
 // The gradient check of a whole graph: a model planned with gradients for its non-target
 // inputs, random weights and inputs, then every node alone (gradcheck_nodes.cpp) and the loss
 // against finite differences for each parameter and input.
+#include <gradflow/evaluation.hpp>
 #include <gradflow/gradcheck.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/random.hpp>

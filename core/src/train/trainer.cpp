@@ -1,6 +1,7 @@
 #include <gradflow/binding.hpp>
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/data_parallel.hpp>
+#include <gradflow/evaluation.hpp>
 #include <gradflow/folder_name.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
@@ -24,10 +25,6 @@
 
 namespace gradflow {
 namespace {
-
-std::string percent(double accuracy) {
-  return std::isnan(accuracy) ? std::string("   n/a") : fmt::format("{:6.2f}%", 100 * accuracy);
-}
 
 // A loss that no parameter feeds has a zero gradient everywhere: training would run every
 // epoch and change nothing (typically `loss:` names the wrong node, or the model's output is
@@ -114,11 +111,11 @@ GraphSpec with_overrides(const GraphSpec& spec_in, const TrainOptions& options) 
 //
 // Data parallelism (data_parallel.hpp): every process runs this with its communicator; each
 // step's gradients are summed over the processes, evaluation is sharded, and only the root
-// (the one process given `files`) writes files and prints (the others' streams are silent).
+// (the one process given `files`) writes files and tells the events.
 class TrainingRun {
  public:
   TrainingRun(const GraphSpec& spec, TrainingSetup& setup, const std::string& dir, RunFiles* files,
-              Communicator& comm, const TrainOptions& options, std::ostream& out, std::ostream& log)
+              Communicator& comm, const TrainOptions& options)
       : spec_(spec),
         setup_(setup),
         model_(*setup.model),
@@ -126,8 +123,7 @@ class TrainingRun {
         files_(files),
         comm_(comm),
         options_(options),
-        out_(out),
-        log_(log),
+        events_(comm.is_root() ? options.events : TrainEvents{}),
         steps_per_epoch_((setup.data.train.size + setup.batch - 1) / setup.batch),
         order_(static_cast<size_t>(setup.data.train.size)) {
     report_.out_dir = dir;
@@ -149,15 +145,14 @@ class TrainingRun {
         if (m.epoch >= 1 && m.epoch <= start_.epoch) report_.history.push_back(m);
     });
     resumed_from_ = path;
-    log_ << fmt::format("resuming from {} at epoch {}, step {}\n", path, start_.epoch + 1,
-                        start_.step);
+    if (events_.resumed) events_.resumed(path, start_.epoch + 1, start_.step);
   }
 
   TrainReport run() {
-    out_ << fmt::format(
-        "training {} on {}: {} train / {} test samples, batch {}, {} epochs, {} lr {}\n",
-        spec_.name, setup_.data.name, setup_.data.train.size, setup_.data.test.size, setup_.batch,
-        spec_.train.epochs, setup_.optimizer->name(), setup_.optimizer->learning_rate());
+    if (events_.started)
+      events_.started({spec_.name, setup_.data.name, setup_.optimizer->name(),
+                       setup_.data.train.size, setup_.data.test.size, setup_.batch,
+                       spec_.train.epochs, setup_.optimizer->learning_rate()});
     on_root([&] {
       if (options_.resume.empty())
         recorder_->record_epoch(0, spec_.train.epochs);
@@ -168,7 +163,6 @@ class TrainingRun {
     for (int64_t epoch = start_.epoch + 1; epoch <= spec_.train.epochs; ++epoch) {
       auto t0 = std::chrono::steady_clock::now();
       if (!run_epoch(epoch)) return report_;
-      if (options_.events.before_line) options_.events.before_line();
       end_epoch(epoch,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
@@ -189,7 +183,7 @@ class TrainingRun {
         return false;
       }
       weights_updated_ = true;
-      if (options_.events.progress) options_.events.progress(epoch, step + 1, steps_per_epoch_);
+      if (events_.progress) events_.progress(epoch, step + 1, steps_per_epoch_);
     }
     return true;
   }
@@ -197,6 +191,7 @@ class TrainingRun {
   // One update on the global batch order[0, count); false, having changed nothing, if Ctrl-C
   // came (in a data-parallel run: to any process).
   bool take_step(const int64_t* order, int64_t count) {
+    // Asked of every process's caller: a signal may reach any of them.
     const bool stop = options_.events.stop_requested && options_.events.stop_requested();
     if (parallel_)
       return !parallel_->run(setup_.bindings, setup_.data.train, setup_.data.classes, order, count,
@@ -219,11 +214,7 @@ class TrainingRun {
                    on_test.loss, on_test.accuracy, seconds};
     report_.history.push_back(m);
     on_root([&] { recorder_->record_epoch(epoch, spec_.train.epochs); });
-    out_ << fmt::format(
-                "epoch {:>4}/{}  train loss {:.4f} acc {}  test loss {:.4f} acc {}  ({:.2f} s)\n",
-                epoch, spec_.train.epochs, m.train_loss, percent(m.train_accuracy), m.test_loss,
-                percent(m.test_accuracy), seconds)
-         << std::flush;
+    if (events_.epoch_done) events_.epoch_done(m, spec_.train.epochs);
     save_if_due(epoch);
   }
 
@@ -251,19 +242,18 @@ class TrainingRun {
   }
 
   void interrupted(int64_t epoch, int64_t step) {
-    if (options_.events.before_line) options_.events.before_line();
     on_root([&] {
       files_->save_checkpoint(model_, setup_.optimizer.get(), {epoch - 1, step}, report_.history);
     });
     const std::string checkpoint = run_checkpoint_path(dir_);
-    log_ << fmt::format(
-        "interrupted in epoch {} at step {}: checkpoint saved to {}\ncontinue with: {}\n", epoch,
-        step, checkpoint, resume_command(spec_.path, options_, dir_, checkpoint));
+    if (events_.interrupted)
+      events_.interrupted(
+          {epoch, step, checkpoint, resume_command(spec_.path, options_, dir_, checkpoint)});
     report_.interrupted = true;
   }
 
   [[noreturn]] void numeric_fault(int64_t epoch, int64_t step, int64_t count) {
-    if (options_.events.before_line) options_.events.before_line();
+    if (events_.before_fault) events_.before_fault();
     // Only a checkpoint that exists is worth naming: this run's last save, or the one it
     // resumed from.
     std::string last_good = checkpoint_written_ ? run_checkpoint_path(dir_) : resumed_from_;
@@ -287,17 +277,9 @@ class TrainingRun {
       recorder_->finish(describe_run(spec_, setup_, options_), report_.history, seconds);
     });
     if (parallel_ && parallel_->steps() > 0)
-      out_ << fmt::format(
-          "data parallel over {} processes: the gradient sum took {:.1f} us per step, {:.1f} % "
-          "of the step\n",
-          comm_.size(),
-          1e6 * parallel_->exchange_seconds() / static_cast<double>(parallel_->steps()),
-          100 * parallel_->exchange_seconds() / parallel_->step_seconds());
-    if (!report_.history.empty()) {
-      const auto& last = report_.history.back();
-      out_ << fmt::format("final: train accuracy {}  test accuracy {}  -> {}\n",
-                          percent(last.train_accuracy), percent(last.test_accuracy), dir_);
-    }
+      report_.exchange = ExchangeCost{
+          comm_.size(), parallel_->exchange_seconds() / static_cast<double>(parallel_->steps()),
+          parallel_->exchange_seconds() / parallel_->step_seconds()};
   }
 
   const GraphSpec& spec_;
@@ -307,8 +289,7 @@ class TrainingRun {
   RunFiles* files_;  // null but on the root
   Communicator& comm_;
   const TrainOptions& options_;
-  std::ostream& out_;
-  std::ostream& log_;
+  const TrainEvents events_;  // the caller's on the root; none elsewhere
   const int64_t steps_per_epoch_;
   std::vector<int64_t> order_;
   TrainReport report_;
@@ -325,14 +306,11 @@ class TrainingRun {
 }  // namespace
 
 TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset data,
-                  const TrainOptions& options, std::ostream& out_all, std::ostream& log_all) {
-  // Data parallelism (see data_parallel.hpp): only the root prints and writes files, and what
+                  const TrainOptions& options) {
+  // Data parallelism (see data_parallel.hpp): only the root tells and writes files, and what
   // fails in one process is reported once and ends them all.
   auto solo = solo_communicator();
   Communicator& comm = options.comm ? *options.comm : *solo;
-  std::ostream quiet(nullptr);
-  std::ostream& out = comm.is_root() ? out_all : quiet;
-  std::ostream& log = comm.is_root() ? log_all : quiet;
   collectively(comm, [&] {
     if (!options.resume.empty() && !options.weights.empty())
       throw InputError("--weights starts a new run from weights; --resume continues one: use one");
@@ -360,7 +338,7 @@ TrainReport train(const GraphSpec& spec_in, const OpRegistry& registry, Dataset 
     dir = options.out_dir.empty() ? default_run_folder(spec.name) : options.out_dir;
     if (comm.is_root()) files.emplace(dir, identity_metadata(identity));
   });
-  TrainingRun run(spec, setup, dir, files ? &*files : nullptr, comm, options, out, log);
+  TrainingRun run(spec, setup, dir, files ? &*files : nullptr, comm, options);
   if (!options.resume.empty()) run.resume(identity);
   return run.run();
 }
