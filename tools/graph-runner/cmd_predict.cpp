@@ -4,6 +4,8 @@
 #include <gradflow/atomic_file.hpp>
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/datasets.hpp>
+#include <gradflow/evaluation.hpp>
+#include <gradflow/inference.hpp>
 #include <gradflow/model.hpp>
 
 #include <fmt/format.h>
@@ -52,10 +54,8 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
         throw InputError(SourceLocation{spec.path, 0, 0}, "the graph has no 'predict' node");
       // The features go to the input bound to x (by name or by train.data.bind).
       std::string feature_input;
-      for (const auto& in : spec.inputs) {
-        auto it = spec.train.bind.find(in.name);
-        if ((it != spec.train.bind.end() ? it->second : in.name) == "x") feature_input = in.name;
-      }
+      for (const auto& in : spec.inputs)
+        if (data_field(spec.train.bind, in.name) == "x") feature_input = in.name;
       if (feature_input.empty())
         throw InputError(SourceLocation{spec.path, 0, 0},
                          "no graph input is bound to the features 'x'");
@@ -70,26 +70,28 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
         if (YAML::Node label = spec.train.data["label"]; label && label.IsScalar())
           csv.label_column = label.Scalar();
       FeatureRows table = load_feature_csv(args->input, csv);
-      const int64_t rows = table.rows;
-      const std::vector<float>& features = table.x;
-      model->allocate(std::max<int64_t>(1, std::min<int64_t>(rows, 1000)));
+      // The rows as a split of unlabelled samples, read like any data set's.
+      Split rows;
+      rows.size = table.rows;
+      rows.feature_shape = model->values()[x].shape;
+      rows.x = std::move(table.x);
+      rows.labels.assign(static_cast<size_t>(rows.size), 0);
+      model->allocate(std::max<int64_t>(1, std::min<int64_t>(rows.size, 1000)));
       load_checkpoint(args->weights, *model, nullptr);
       const Value& out = model->values()[model->predict_value()];
       int64_t k = out.data.sample_size();
       std::string text = "class";
       for (int64_t c = 0; c < k; ++c) text += fmt::format(",p{}", c);
       text += '\n';
-      for (int64_t begin = 0; begin < rows; begin += model->max_batch()) {
-        int64_t count = std::min(model->max_batch(), rows - begin);
-        model->values()[x].external = features.data() + begin * width;
-        model->forward(count);
+      const std::vector<Binding> features{{x, Field::kFeatures}};
+      infer_split(*model, features, rows, 0, [&](int64_t, int64_t count) {
         for (int64_t r = 0; r < count; ++r) {
           const float* p = out.data.data() + r * k;
-          text += std::to_string(std::max_element(p, p + k) - p);
+          text += std::to_string(predicted_class(*model, r));
           for (int64_t c = 0; c < k; ++c) text += fmt::format(",{:.{}g}", p[c], args->digits);
           text += '\n';
         }
-      }
+      });
       if (args->output.empty())
         std::cout << text;
       else

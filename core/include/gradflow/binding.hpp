@@ -18,6 +18,10 @@ struct Binding {
   Field field = Field::kFeatures;
 };
 
+// The data field ("x", "y", "label") a graph input reads: its train.data.bind entry, else its
+// own name.
+std::string data_field(const std::map<std::string, std::string>& bind, const std::string& input);
+
 // Matches every graph input to "x", "y" or "label" (by name, or through train.data.bind) and
 // checks shapes. Throws InputError naming the input, the field and both shapes.
 std::vector<Binding> bind_inputs(const Model& model, const Dataset& data,

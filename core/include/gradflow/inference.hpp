@@ -14,6 +14,9 @@ namespace gradflow {
 using BatchVisitor = std::function<void(int64_t first, int64_t count)>;
 void infer_split(Model& model, const std::vector<Binding>& bindings, const Split& split,
                  int64_t classes, const BatchVisitor& visit);
+// The same over samples first .. first + count - 1 only (one process's shard of a split).
+void infer_rows(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                int64_t classes, int64_t first, int64_t count, const BatchVisitor& visit);
 
 // The 2-D area a decision map covers, cut into cells_x × cells_y cells.
 struct GridArea {

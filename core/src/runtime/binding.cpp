@@ -7,14 +7,18 @@
 
 namespace gradflow {
 
+std::string data_field(const std::map<std::string, std::string>& bind, const std::string& input) {
+  auto it = bind.find(input);
+  return it != bind.end() ? it->second : input;
+}
+
 std::vector<Binding> bind_inputs(const Model& model, const Dataset& data,
                                  const std::map<std::string, std::string>& bind) {
   DiagnosticList diags;
   std::vector<Binding> out;
   const GraphSpec& spec = model.spec();
   for (const auto& input : spec.inputs) {
-    auto it = bind.find(input.name);
-    std::string field = it != bind.end() ? it->second : input.name;
+    const std::string field = data_field(bind, input.name);
     Binding b;
     b.value = model.input_value(input.name);
     std::vector<int64_t> expected;

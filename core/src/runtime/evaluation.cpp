@@ -1,8 +1,8 @@
 #include <gradflow/evaluation.hpp>
+#include <gradflow/inference.hpp>
 
 #include <algorithm>
 #include <limits>
-#include <numeric>
 #include <vector>
 
 namespace gradflow {
@@ -18,22 +18,17 @@ EvaluationSums evaluate_rows(Model& model, const std::vector<Binding>& bindings,
                              int64_t classes, int64_t first, int64_t count,
                              std::vector<int64_t>* confusion) {
   EvaluationSums sums;
-  std::vector<int64_t> order(static_cast<size_t>(count));
-  std::iota(order.begin(), order.end(), first);
   const bool has_predict = model.predict_value() >= 0;
-  for (int64_t begin = 0; begin < count; begin += model.max_batch()) {
-    int64_t rows = std::min(model.max_batch(), count - begin);
-    load_batch(model, bindings, split, classes, order.data() + begin, rows);
-    model.forward(rows);
+  infer_rows(model, bindings, split, classes, first, count, [&](int64_t at, int64_t rows) {
     sums.loss += model.loss() * static_cast<double>(rows);
-    if (!has_predict) continue;
+    if (!has_predict) return;
     for (int64_t r = 0; r < rows; ++r) {
-      int32_t guess = predicted_class(model, r);
-      int32_t truth = split.labels[first + begin + r];
+      const int32_t guess = predicted_class(model, r);
+      const int32_t truth = split.labels[at + r];
       sums.correct += guess == truth;
       if (confusion && guess < classes) (*confusion)[truth * classes + guess]++;
     }
-  }
+  });
   return sums;
 }
 

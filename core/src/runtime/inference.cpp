@@ -5,16 +5,21 @@
 
 namespace gradflow {
 
+void infer_rows(Model& model, const std::vector<Binding>& bindings, const Split& split,
+                int64_t classes, int64_t first, int64_t count, const BatchVisitor& visit) {
+  std::vector<int64_t> order(static_cast<size_t>(count));
+  std::iota(order.begin(), order.end(), first);
+  for (int64_t begin = 0; begin < count; begin += model.max_batch()) {
+    const int64_t rows = std::min(model.max_batch(), count - begin);
+    load_batch(model, bindings, split, classes, order.data() + begin, rows);
+    model.forward(rows);
+    visit(first + begin, rows);
+  }
+}
+
 void infer_split(Model& model, const std::vector<Binding>& bindings, const Split& split,
                  int64_t classes, const BatchVisitor& visit) {
-  std::vector<int64_t> order(static_cast<size_t>(split.size));
-  std::iota(order.begin(), order.end(), 0);
-  for (int64_t begin = 0; begin < split.size; begin += model.max_batch()) {
-    const int64_t count = std::min(model.max_batch(), split.size - begin);
-    load_batch(model, bindings, split, classes, order.data() + begin, count);
-    model.forward(count);
-    visit(begin, count);
-  }
+  infer_rows(model, bindings, split, classes, 0, split.size, visit);
 }
 
 Split grid_split(const GridArea& a) {

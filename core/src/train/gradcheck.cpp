@@ -14,18 +14,13 @@
 namespace gradflow {
 namespace {
 
-std::string field_of(const GraphSpec& spec, const std::string& input) {
-  auto it = spec.train.bind.find(input);
-  return it != spec.train.bind.end() ? it->second : input;
-}
-
 void fill_inputs(Model& model, int64_t batch, uint64_t seed) {
   Random rng(mix_seed(seed, "gradcheck/inputs"));
   for (const auto& input : model.spec().inputs) {
     Value& v = model.values()[model.input_value(input.name)];
     float* d = v.data.data();
     int64_t k = v.data.sample_size();
-    std::string field = field_of(model.spec(), input.name);
+    std::string field = data_field(model.spec().train.bind, input.name);
     for (int64_t r = 0; r < batch; ++r) {
       if (field == "y") {
         std::fill_n(d + r * k, k, 0.0f);
@@ -126,7 +121,7 @@ GradientCheckResult check_gradients(const GraphSpec& spec, const OpRegistry& reg
                                     const GradientCheckOptions& options) {
   PlanOptions plan;
   for (const auto& in : spec.inputs) {
-    std::string field = field_of(spec, in.name);
+    std::string field = data_field(spec.train.bind, in.name);
     if (field != "y" && field != "label") plan.input_grads.push_back(in.name);
   }
   auto model = Model::plan(spec, registry, plan);
