@@ -5,6 +5,7 @@
 #include <gradflow/checkpoint.hpp>
 #include <gradflow/datasets.hpp>
 #include <gradflow/evaluation.hpp>
+#include <gradflow/inference.hpp>
 #include <gradflow/model.hpp>
 
 #include <fmt/format.h>
@@ -34,7 +35,7 @@ void add_eval(CLI::App& app, Common& common, Action& run) {
                          "the graph has no 'train.data' to evaluate on");
       Dataset data = load_dataset(spec.train.data, spec.dir, spec.path);
       auto model = Model::plan(spec, registry);
-      model->allocate(std::min<int64_t>(1000, std::max<int64_t>(1, data.test.size)));
+      model->allocate(inference_batch(data.test.size));
       auto bindings = bind_inputs(*model, data, spec.train.bind);
       load_checkpoint(args->weights, *model, nullptr);
       // Without `predict` there is no class to compare, so no accuracy and no matrix.

@@ -76,7 +76,7 @@ void add_predict(CLI::App& app, Common& common, Action& run) {
       rows.feature_shape = model->values()[x].shape;
       rows.x = std::move(table.x);
       rows.labels.assign(static_cast<size_t>(rows.size), 0);
-      model->allocate(std::max<int64_t>(1, std::min<int64_t>(rows.size, 1000)));
+      model->allocate(inference_batch(rows.size));
       load_checkpoint(args->weights, *model, nullptr);
       const Value& out = model->values()[model->predict_value()];
       int64_t k = out.data.sample_size();

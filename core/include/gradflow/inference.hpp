@@ -9,6 +9,12 @@
 
 namespace gradflow {
 
+// The batch the buffers are planned for when a split of `rows` samples is run forward: whole,
+// up to 1,000 samples (more would cost memory and gain no speed).
+inline int64_t inference_batch(int64_t rows) {
+  return rows < 1 ? 1 : rows < 1000 ? rows : 1000;
+}
+
 // After each batch, visit(first, count) reads rows [0, count) of the outputs: samples
 // first .. first + count - 1 of `split`, in order. Batches are the model's max batch.
 using BatchVisitor = std::function<void(int64_t first, int64_t count)>;

@@ -3,6 +3,7 @@
 #include <gradflow/data_parallel.hpp>
 #include <gradflow/evaluation.hpp>
 #include <gradflow/folder_name.hpp>
+#include <gradflow/inference.hpp>
 #include <gradflow/model.hpp>
 #include <gradflow/optimizer.hpp>
 #include <gradflow/random.hpp>
@@ -82,9 +83,8 @@ TrainingSetup prepare_training(const GraphSpec& spec, const OpRegistry& registry
   refuse_untrainable_losses(*s.model, purpose);
   const int64_t n = s.data.train.size;
   s.batch = spec.train.batch_size == 0 ? n : std::min(spec.train.batch_size, n);
-  // Evaluation runs in chunks of up to 1,000 samples through the same buffers.
-  s.model->allocate(
-      std::max<int64_t>(s.batch, std::min<int64_t>(1000, std::max(n, s.data.test.size))));
+  // Evaluation runs through the same buffers.
+  s.model->allocate(std::max(s.batch, inference_batch(std::max(n, s.data.test.size))));
   s.bindings = bind_inputs(*s.model, s.data, spec.train.bind);
   s.model->init_parameters(spec.train.seed);
   s.optimizer = make_optimizer(spec.train.optimizer, s.model->parameters());
