@@ -37,9 +37,6 @@ struct Parameter {
   gf_init init{};
   Tensor value;
   Tensor grad;
-  // Set by an optimizer that cleared `grad` while it read it, so that the next backward()
-  // skips one more pass over every weight; anything else that writes `grad` leaves it false.
-  bool grad_cleared = false;
 };
 
 // A tensor an op keeps across steps without training it (running statistics): saved with the
@@ -134,6 +131,9 @@ class Model {
   // Zeroes gradients, seeds each loss with its weight and runs the nodes in exact reverse,
   // with the pass of the last forward().
   void backward(int64_t batch);
+  // Tells the next backward() that every parameter's gradient is already zero, as an optimizer
+  // step leaves it, so that it skips one more pass over every weight.
+  void parameter_gradients_are_zero() { parameter_gradients_zero_ = true; }
   double loss() const;  // weighted sum of the loss nodes after forward()
   // Starts (or, with nullptr, stops) adding each node's time to `times`, sized here.
   void time_nodes(NodeTimes* times);
@@ -180,6 +180,7 @@ class Model {
   std::vector<std::pair<int, double>> losses_;  // value index, weight
   int predict_ = -1;
   int64_t max_batch_ = 0;
+  bool parameter_gradients_zero_ = false;
   Pass pass_;
   gf_host host_{};
   NodeTimes* node_times_ = nullptr;

@@ -15,6 +15,8 @@ namespace gradflow {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
+  // Updates every parameter from its gradient and leaves the gradient zero: the update reads it
+  // and clears it in one pass (see Model::parameter_gradients_are_zero).
   virtual void step(std::vector<Parameter>& params) = 0;
   virtual std::string name() const = 0;
   // State tensors named "<state>.<parameter>" and the step count, for checkpoints.

@@ -117,7 +117,6 @@ bool GradientExchange::exchange(std::vector<Parameter>& params, const Contributi
   slot = flat_.data();
   for (auto& p : params) {
     std::copy(slot, slot + p.grad.size(), p.grad.data());
-    p.grad_cleared = false;
     slot += p.grad.size();
   }
   return interrupted > 0;
@@ -155,7 +154,10 @@ bool DataParallelStep::run(const std::vector<Binding>& bindings, const Split& sp
   const auto t1 = std::chrono::steady_clock::now();
   const bool stop = exchange_.exchange(model_.parameters(), mine);
   const auto t2 = std::chrono::steady_clock::now();
-  if (!stop) optimizer_.step(model_.parameters());
+  if (!stop) {
+    optimizer_.step(model_.parameters());
+    model_.parameter_gradients_are_zero();
+  }
   exchange_seconds_ += std::chrono::duration<double>(t2 - t1).count();
   step_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ++steps_;

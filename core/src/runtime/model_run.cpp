@@ -78,10 +78,9 @@ void Model::clear_gradients(int64_t batch) {
   for (auto& v : values_)
     if (v.needs_grad)
       std::fill_n(v.grad.data(), v.grad.sample_size() * (v.batched ? batch : 1), 0.0f);
-  for (auto& p : params_) {
-    if (!p.grad_cleared) p.grad.zero();
-    p.grad_cleared = false;
-  }
+  if (!parameter_gradients_zero_)
+    for (auto& p : params_) p.grad.zero();
+  parameter_gradients_zero_ = false;
 }
 
 void Model::backward(int64_t batch) {

@@ -52,10 +52,9 @@ class FlatParameters {
   }
 
   // Calls update(k, begin, end) for every slice of parameter k's elements, on the core pool's
-  // threads when there are more than `grain` elements and that is measured to be faster, then
-  // marks the gradients cleared.
+  // threads when there are more than `grain` elements and that is measured to be faster.
   template <class Update>
-  void run(std::vector<Parameter>& params, int64_t grain, Update update) {
+  void run(int64_t grain, Update update) {
     auto slice = [&](int64_t begin, int64_t end) {
       size_t k = static_cast<size_t>(std::upper_bound(offsets_.begin(), offsets_.end(), begin) -
                                      offsets_.begin() - 1);
@@ -72,7 +71,6 @@ class FlatParameters {
       else
         slice(0, total);
     });
-    for (auto& p : params) p.grad_cleared = true;
   }
 
  private:
@@ -100,7 +98,7 @@ class Sgd final : public Optimizer {
     const float lr = static_cast<float>(lr_);
     const float wd = static_cast<float>(spec_.weight_decay);
     if (spec_.momentum == 0) {
-      flat_.run(params, kSgdGrain, [&](size_t k, int64_t b, int64_t e) {
+      flat_.run(kSgdGrain, [&](size_t k, int64_t b, int64_t e) {
         kernels::sgd(params[k].value.data() + b, params[k].grad.data() + b, e - b, lr, wd);
       });
     } else {
@@ -110,7 +108,7 @@ class Sgd final : public Optimizer {
       c.momentum = static_cast<float>(spec_.momentum);
       c.nesterov = spec_.nesterov;
       c.first_step = steps_ == 0;
-      flat_.run(params, kMomentumGrain, [&](size_t k, int64_t b, int64_t e) {
+      flat_.run(kMomentumGrain, [&](size_t k, int64_t b, int64_t e) {
         kernels::sgd_momentum(params[k].value.data() + b, params[k].grad.data() + b,
                               velocity_.slots[k].data() + b, e - b, c);
       });
@@ -160,7 +158,7 @@ class Adam final : public Optimizer {
       c.decay = static_cast<float>(1.0 - lr_ * spec_.weight_decay);
     else
       c.weight_decay = wd;
-    flat_.run(params, kAdamGrain, [&](size_t k, int64_t b, int64_t e) {
+    flat_.run(kAdamGrain, [&](size_t k, int64_t b, int64_t e) {
       kernels::adam(params[k].value.data() + b, params[k].grad.data() + b, m_.slots[k].data() + b,
                     v_.slots[k].data() + b, e - b, c);
     });

@@ -1,7 +1,7 @@
 // The elementwise updates of the optimizers over elements [0, n) of one parameter tensor (the
 // optimizers hand each thread a slice). Every update touches every weight each step, which at
 // small batches costs as much as the matrix products, so each one makes a single pass over its
-// arrays: it also clears the gradient it has read (Parameter::grad_cleared), saving backward()
+// arrays: it also clears the gradient it has read (Optimizer::step's promise), saving backward()
 // a pass of its own, and it is compiled for SSE2, AVX2 and AVX-512, picked at load time for
 // the running CPU. Arithmetic in float, in PyTorch's order of operations; only a division by a
 // per-step constant becomes a multiplication by its reciprocal.

@@ -62,6 +62,7 @@ void train_step(TrainingSetup& setup, const int64_t* order, int64_t count,
   model.backward(count);
   const auto t_opt = times ? Clock::now() : Clock::time_point{};
   setup.optimizer->step(model.parameters());
+  model.parameter_gradients_are_zero();
   if (times) times->optimizer += seconds_since(t_opt);
 }
 
