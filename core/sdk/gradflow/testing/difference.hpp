@@ -6,7 +6,10 @@
 //    difference must vanish, both up to the tolerance. A kink anywhere in [x - h, x + h] (a
 //    ReLU's zero, a hinge, a max that changes its argmax, in the op or anywhere downstream)
 //    breaks one of the two wherever it lies; the step then shrinks eightfold, and a point that
-//    is still not smooth is skipped and counted, never failed.
+//    is still not smooth is skipped and counted, never failed;
+//  - where the objective is flat to the last bit across the step but the analytic derivative
+//    is not, the step first grows eightfold (up to twice): a float inside the graph could not
+//    resolve it.
 // The tolerance is atol + rtol * |derivative| + the float32 rounding noise of the objective
 // divided by the step. Part of <gradflow/testing.hpp>; graph-runner's `check` uses it too.
 #pragma once
@@ -23,6 +26,10 @@ struct DifferenceOptions {
   double step = 1.0 / 64;    // h relative to max(|x|, step_floor); rounded to a power of two
   double step_floor = 0.25;  // below this |x| the step stops shrinking with x
   int refinements = 2;       // times the step is divided by 8 when a kink is within reach
+  // Times the step is multiplied by 8 when the objective does not move at all across it while
+  // the analytic derivative is not zero: something inside rounds the step away (a softmax
+  // probability within 1e-4 of 1, a saturated tanh), and a wider step shows the slope.
+  int widenings = 2;
   double rtol = 1e-2;
   double atol = 1e-5;
   // Rounding noise of one evaluation, in units of float32's epsilon times the evaluation's
@@ -142,19 +149,26 @@ Derivative compare_derivative(double analytic, float x, const Evaluation& at_x, 
   Derivative d;
   d.analytic = analytic;
   double h = detail::power_of_two_step(x, o);
-  for (int attempt = 0; attempt <= o.refinements; ++attempt, h /= 8) {
+  for (int narrowed = 0, widened = 0;;) {
     d.step = h;
     const float xs[4] = {static_cast<float>(x - h), static_cast<float>(x - h / 2),
                          static_cast<float>(x + h / 2), static_cast<float>(x + h)};
     Evaluation e[4];
     double scale = at_x.scale;
+    bool flat = true;
     for (int k = 0; k < 4; ++k) {
       e[k] = evaluate(k, xs[k]);
       scale = std::max(scale, e[k].scale);
+      flat = flat && e[k].value == at_x.value;
     }
     const double wide = static_cast<double>(xs[3]) - xs[0];
     const double narrow = static_cast<double>(xs[2]) - xs[1];
     if (!(wide > 0) || !(narrow > 0)) break;  // the step vanished in float: nothing to learn
+    if (flat && analytic != 0 && narrowed == 0 && widened < o.widenings) {
+      h *= 8;
+      ++widened;
+      continue;
+    }
     const double d_wide = (e[3].value - e[0].value) / wide;
     const double d_narrow = (e[2].value - e[1].value) / narrow;
     const double richardson = d_narrow + (d_narrow - d_wide) / 3;
@@ -163,8 +177,11 @@ Derivative compare_derivative(double analytic, float x, const Evaluation& at_x, 
     const double noise = o.noise * std::numeric_limits<float>::epsilon() * scale / h;
     const double smooth_tol = detail::tolerance(richardson, noise, o) / 2;
     if (!std::isfinite(richardson) || std::fabs(d_wide - d_narrow) > smooth_tol ||
-        std::fabs(fourth) > smooth_tol || bend(wide, narrow, h) > smooth_tol / 2)
+        std::fabs(fourth) > smooth_tol || bend(wide, narrow, h) > smooth_tol / 2) {
+      if (narrowed++ == o.refinements) break;
+      h /= 8;
       continue;
+    }
     d.numeric = richardson;
     d.tolerance = detail::tolerance(std::max(std::fabs(analytic), std::fabs(richardson)), noise, o);
     d.outcome = std::fabs(analytic - richardson) <= d.tolerance ? Derivative::Outcome::agree
