@@ -174,19 +174,7 @@ TEST_CASE("graph-runner check passes on every shipped graph", "[cli][gradcheck]"
 TEST_CASE("an image input of the wrong size for the data: exit 2 naming file, line and shapes",
           "[cli][images]") {
   TempDir tmp;
-  const std::string graph = tmp.write("wrong_size.yaml", R"(format: gradflow/1
-name: wrong-size
-inputs:
-  x: {shape: [1, 12, 11]}
-  y: {shape: [4]}
-nodes:
-  - {name: f,      op: Flatten,      inputs: [x]}
-  - {name: logits, op: Linear,       inputs: [f], out_features: 4}
-  - {name: yhat,   op: Softmax,      inputs: [logits]}
-  - {name: loss,   op: CrossEntropy, inputs: [yhat, y]}
-loss: loss
-train:
-  data: )" + write_image_data(tmp) + "\n");
+  const std::string graph = tmp.write("wrong_size.yaml", wrong_size_graph(write_image_data(tmp)));
   for (const char* command : {"train", "bench"}) {
     std::vector<std::string> args{command, graph};
     if (std::string(command) == "train") args.insert(args.end(), {"--out", tmp.file("run")});

@@ -48,6 +48,25 @@ inline std::string write_image_data(const TempDir& dir) {
 }
 
 // Every new op on [1, 12, 12] images with 4 classes; `data` is the train.data value.
+// A [1, 12, 11] image input over `data`, whose samples are 12 x 12: 132 values against 144.
+// The input `x` stands on line 4.
+inline std::string wrong_size_graph(const std::string& data) {
+  return R"(format: gradflow/1
+name: wrong-size
+inputs:
+  x: {shape: [1, 12, 11]}
+  y: {shape: [4]}
+nodes:
+  - {name: f,      op: Flatten,      inputs: [x]}
+  - {name: logits, op: Linear,       inputs: [f], out_features: 4}
+  - {name: yhat,   op: Softmax,      inputs: [logits]}
+  - {name: loss,   op: CrossEntropy, inputs: [yhat, y]}
+loss: loss
+train:
+  data: )" +
+         data + "\n";
+}
+
 inline std::string every_image_op_graph(const std::string& data) {
   return R"(format: gradflow/1
 name: every-image-op

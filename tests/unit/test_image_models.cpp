@@ -76,20 +76,7 @@ TEST_CASE("an image input binds to the flat features of IDX files", "[model][ima
 TEST_CASE("an image input whose size differs from the data names both shapes", "[model][images]") {
   TempDir dir;
   auto registry = builtin_registry();
-  const std::string text = R"(format: gradflow/1
-name: wrong-size
-inputs:
-  x: {shape: [1, 12, 11]}
-  y: {shape: [4]}
-nodes:
-  - {name: f,      op: Flatten,      inputs: [x]}
-  - {name: logits, op: Linear,       inputs: [f], out_features: 4}
-  - {name: yhat,   op: Softmax,      inputs: [logits]}
-  - {name: loss,   op: CrossEntropy, inputs: [yhat, y]}
-loss: loss
-train:
-  data: )" + write_image_data(dir) +
-                           "\n";
+  const std::string text = wrong_size_graph(write_image_data(dir));
   GraphSpec spec = parse_graph(text, "inline.yaml");
   Dataset data = load_dataset(spec.train.data, spec.dir, spec.path);
   auto model = Model::plan(spec, *registry);
