@@ -14,33 +14,6 @@
 namespace gradflow::builtin {
 namespace {
 
-// With more than one host thread, a product of at least kSplitWork multiply-adds is cut into
-// column blocks of its result, each one single-threaded sgemm, that the host's threads claim
-// one at a time. A thread that cannot get a core (on a busy machine) then costs the product
-// nothing: the others take its blocks, where OpenBLAS's own threads would wait for it at every
-// product. The blocks depend only on the shape, never on the thread count or on timing, so two
-// threads give the same numbers as eight and run after run. (They differ from one thread's in
-// the last bits: OpenBLAS rounds a block's edges differently from a whole product's.)
-constexpr double kSplitWork = 2.0 * (1 << 20);
-constexpr int64_t kMinBlock = 64;
-constexpr int64_t kBlocks = 4;  // per product: few enough that repacking the shared operand is
-                                // cheap, enough that one late thread leaves work to the others
-
-// Calls block(begin, end) over [0, n) of the split dimension: whole, or block by block over the
-// host's threads.
-template <class Block>
-void split_columns(const Host& host, int64_t n, double work, Block&& block) {
-  if (host.threads() < 2 || work < kSplitWork) {
-    block(int64_t{0}, n);
-    return;
-  }
-  const int64_t size = std::max(kMinBlock, ((n + kBlocks - 1) / kBlocks + 15) / 16 * 16);
-  const int64_t blocks = (n + size - 1) / size;
-  host.parallel_for(blocks, 1, [&](int64_t first, int64_t last) {
-    for (int64_t b = first; b < last; ++b) block(b * size, std::min(n, (b + 1) * size));
-  });
-}
-
 // alpha * w as a float32, refusing what would not fit (the conversion would be undefined).
 float scaled(double factor, float value, const char* what) {
   const double v = factor * static_cast<double>(value);
@@ -201,12 +174,9 @@ class Linear final : public Op {
       for (int64_t r = 0; r < c.out.rows; ++r) std::copy(b, b + out_, c.out.row(r));
       beta = 1.0f;
     }
-    // Blocks of outputs: each reads its own rows of W.
-    const float* w = c.param(0).data;
-    split_columns(c.host, out_, work(rows), [&](int64_t j0, int64_t j1) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, static_cast<int>(j1 - j0), n_in(),
-                  1.0f, x.data, n_in(), w + j0 * in_, n_in(), beta, c.out.data + j0, n_out());
-    });
+    // OpenBLAS splits the product over --threads itself (runtime/threads.hpp).
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n_out(), n_in(), 1.0f, x.data,
+                n_in(), c.param(0).data, n_in(), beta, c.out.data, n_out());
   }
 
   void backward(const BackwardContext& c) override {
@@ -215,14 +185,10 @@ class Linear final : public Op {
     check(x, dy, c.params);
     const int rows = static_cast<int>(x.rows);
     // A null parameter gradient means the host froze that parameter.
-    // dW = dY^T X, in blocks of inputs (columns of dW): each reads its own columns of X.
-    if (c.param_grad(0)) {
-      float* dw = c.param_grad(0).data;
-      split_columns(c.host, in_, work(rows), [&](int64_t i0, int64_t i1) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out(), static_cast<int>(i1 - i0),
-                    rows, 1.0f, dy.data, n_out(), x.data + i0, n_in(), 1.0f, dw + i0, n_in());
-      });
-    }
+    // dW += dY^T X
+    if (c.param_grad(0))
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out(), n_in(), rows, 1.0f, dy.data,
+                  n_out(), x.data, n_in(), 1.0f, c.param_grad(0).data, n_in());
     if (has_bias_ && c.param_grad(1)) {
       float* db = c.param_grad(1).data;
       for (int64_t r = 0; r < dy.rows; ++r) {
@@ -232,12 +198,9 @@ class Linear final : public Op {
     }
     if (const View& dx = c.in_grad(0)) {
       require_same_layout(dx, x, "Linear input gradient", "Linear input");
-      // dX = dY W, in blocks of inputs: each reads its own columns of W.
-      const float* w = c.param(0).data;
-      split_columns(c.host, in_, work(rows), [&](int64_t i0, int64_t i1) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, static_cast<int>(i1 - i0),
-                    n_out(), 1.0f, dy.data, n_out(), w + i0, n_in(), 1.0f, dx.data + i0, n_in());
-      });
+      // dX += dY W
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_in(), n_out(), 1.0f, dy.data,
+                  n_out(), c.param(0).data, n_in(), 1.0f, dx.data, n_in());
     }
   }
 
@@ -249,9 +212,6 @@ class Linear final : public Op {
   }
 
  private:
-  double work(int rows) const {
-    return static_cast<double>(rows) * static_cast<double>(in_) * static_cast<double>(out_);
-  }
   int n_in() const { return static_cast<int>(in_); }
   int n_out() const { return static_cast<int>(out_); }
   // The host allocates every view; a mismatch would be a host bug, cheaper to report than to

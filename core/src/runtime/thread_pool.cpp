@@ -2,6 +2,8 @@
 
 #include <gradflow/crash_report.hpp>
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -20,7 +22,8 @@ constexpr int64_t kChunksPerThread = 4;
 constexpr int64_t kAlign = 16;
 // How long an idle worker polls before it sleeps. Calls within one optimizer step come within
 // microseconds; the next step's come after a forward and a backward pass, by when the core is
-// better left to OpenBLAS.
+// better left to OpenBLAS. While it polls it yields now and then, so that an OpenBLAS thread
+// waiting for this core gets it at once.
 constexpr auto kSpin = std::chrono::microseconds(30);
 
 void cpu_relax() {
@@ -40,7 +43,10 @@ uint32_t wait_for_change(const std::atomic<uint32_t>& job, uint32_t seen) {
     uint32_t now = job.load(std::memory_order_acquire);
     if (now != seen) return now;
     cpu_relax();
-    if (i % 64 == 63 && std::chrono::steady_clock::now() > until) break;
+    if (i % 64 == 63) {
+      if (std::chrono::steady_clock::now() > until) break;
+      std::this_thread::yield();
+    }
   }
   for (;;) {
     job.wait(seen, std::memory_order_acquire);
@@ -86,6 +92,10 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
     fn(ctx, 0, n);
     return;
   }
+  // The pool's threads already hold the cores: a product inside fn runs on its own thread, not
+  // on OpenBLAS's threads as well (each of which would compete with the pool's for a core).
+  const int blas_threads = openblas_get_num_threads();
+  if (blas_threads > 1) openblas_set_num_threads(1);
   fn_ = fn;
   ctx_ = ctx;
   n_ = n;
@@ -103,6 +113,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
     cpu_relax();
     if (i % 256 == 255) std::this_thread::yield();
   }
+  if (blas_threads > 1) openblas_set_num_threads(blas_threads);
   busy_.store(false, std::memory_order_release);
 }
 

@@ -18,7 +18,7 @@ void set_thread_limit(int threads) {
   threads = std::clamp(threads, 1, 256);
   g_limit.store(threads, std::memory_order_relaxed);
   set_core_pool_threads(threads);
-  openblas_set_num_threads(1);
+  openblas_set_num_threads(threads);
 }
 
 int thread_limit() {
