@@ -53,6 +53,12 @@ class Add final : public Op {
   }
   static bool onnx_import(OnnxImport& im) { return import_add(im); }
 
+  void explain(Explain& e) const {
+    e.forward("{out} = {a} + {b}");
+    e.input_grad(0, "{grad a} += {grad out}");
+    e.input_grad(1, "{grad b} += {grad out}");
+  }
+
   void forward(const ForwardContext& c) override {
     require_same_layout(c.in(0), c.out, "Add input 'a'", "its output");
     require_same_layout(c.in(1), c.out, "Add input 'b'", "its output");

@@ -4,6 +4,7 @@
 #include <gradflow/op.hpp>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,20 @@ class BatchNorm final : public Op {
            {{"epsilon", eps_}, {"momentum", 1.0 - momentum_}});
   }
   static bool onnx_import(OnnxImport& im) { return import_batch_normalization(im); }
+
+  void explain(Explain& e) const {
+    std::ostringstream eps;
+    eps << eps_;
+    const std::string over = positions_ > 1 ? "the batch and the positions" : "the batch";
+    e.forward("x̂ = ({x} − μ) / √(σ² + " + eps.str() + "), {out} = {weight} ⊙ x̂ + {bias}, per " +
+              "channel; μ, σ² = mean and variance over " + over +
+              " in training, the running statistics in evaluation");
+    e.input_grad(0, "{grad x} += {weight} / √(σ² + " + eps.str() +
+                        ") ⊙ ({grad out} − mean({grad out}) − " +
+                        "x̂ ⊙ mean({grad out} ⊙ x̂)), means per channel over " + over);
+    e.param_grad(0, "{grad weight} += Σ over " + over + " of {grad out} ⊙ x̂");
+    e.param_grad(1, "{grad bias} += Σ over " + over + " of {grad out}");
+  }
 
   void forward(const ForwardContext& c) override {
     check(c);

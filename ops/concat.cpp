@@ -69,6 +69,15 @@ class Concat final : public Op {
   }
   static bool onnx_import(OnnxImport& im) { return import_concat(im); }
 
+  void explain(Explain& e) const {
+    e.forward(
+        "{out} = {a} then {b} along the first dimension: {shape a} and {shape b} give {shape out}");
+    e.input_grad(
+        0, "{grad a} += the first " + std::to_string(a_) + " values of each sample of {grad out}");
+    e.input_grad(
+        1, "{grad b} += the last " + std::to_string(b_) + " values of each sample of {grad out}");
+  }
+
   void forward(const ForwardContext& c) override {
     check(c.in(0), c.in(1), c.out);
     for (int64_t r = 0; r < c.out.rows; ++r) {

@@ -143,6 +143,20 @@ class Conv2D final : public Op {
   }
   static bool onnx_import(OnnxImport& im) { return import_conv(im); }
 
+  void explain(Explain& e) const {
+    const std::string at = w_.input_at("c");
+    const std::string outside = w_.pad_h > 0 || w_.pad_w > 0 ? "; x is 0 in the padding" : "";
+    e.forward("{out}[o, i, j] = Σ over c and " + w_.taps() + " of {weight}[o, c, u, v] · {x}" + at +
+              (has_bias_ ? " + {bias}[o]" : "") + outside);
+    e.input_grad(0, "{grad x}" + at + " += Σ over o of {weight}[o, c, u, v] · {grad out}[o, i, j]" +
+                        ", for every i, j, u, v");
+    e.param_grad(
+        0,
+        "{grad weight}[o, c, u, v] += Σ over the batch and i, j of {grad out}[o, i, j] · {x}" + at);
+    if (has_bias_)
+      e.param_grad(1, "{grad bias}[o] += Σ over the batch and i, j of {grad out}[o, i, j]");
+  }
+
   void reserve(int64_t max_batch) override {
     slots_ = std::clamp<int64_t>(max_batch, 1, kMaxSlots);
     columns_.assign(static_cast<size_t>(slots_ * band_size()), 0.0f);

@@ -77,6 +77,12 @@ class GlobalAvgPool final : public Op {
   }
   static bool onnx_import(OnnxImport& im) { return import_global_average_pool(im); }
 
+  void explain(Explain& e) const {
+    const std::string n = std::to_string(positions_);
+    e.forward("{out}[c] = (1/" + n + ") Σ over i, j of {x}[c, i, j]");
+    e.input_grad(0, "{grad x}[c, i, j] += {grad out}[c] / " + n);
+  }
+
   void forward(const ForwardContext& c) override {
     check(c.in(0), c.out);
     const float scale = 1.0f / static_cast<float>(positions_);

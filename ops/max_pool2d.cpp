@@ -60,6 +60,14 @@ class MaxPool2D final : public Op {
     return window.has_value();
   }
 
+  void explain(Explain& e) const {
+    e.forward("{out}[c, i, j] = max over " + w_.taps() + " of {x}" + w_.input_at("c") +
+              (padded_ ? " (the padding is never the maximum)" : ""));
+    e.input_grad(0,
+                 "{grad x}[c, at] += {grad out}[c, i, j], at the first position of window (i, j) "
+                 "that holds its maximum");
+  }
+
   void forward(const ForwardContext& c) override {
     const View& x = c.in(0);
     check(x, c.out);

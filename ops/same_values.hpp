@@ -24,6 +24,10 @@ class SameValues : public Op {
     float* __restrict d = dx.data;
     for (int64_t i = 0; i < dx.size(); ++i) d[i] += dy[i];
   }
+  void explain(Explain& e) const {
+    e.forward("{out} = {x}, the same values in row-major order, shaped {shape out}");
+    e.input_grad(0, "{grad x} += {grad out}, shaped back to {shape x}");
+  }
 
  private:
   static void require_same_size(const View& a, const View& b) {

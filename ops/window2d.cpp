@@ -93,6 +93,27 @@ void require_pool_padding(const Window2D& w, const char* op) {
                   ": some windows would hold only padding");
 }
 
+namespace {
+
+// "2i+u−1": output index times stride, plus the tap, minus the padding.
+std::string axis_position(int64_t stride, int64_t pad, const char* out, const char* tap) {
+  std::string text = stride == 1 ? std::string(out) : std::to_string(stride) + out;
+  text += std::string("+") + tap;
+  if (pad > 0) text += "−" + std::to_string(pad);
+  return text;
+}
+
+}  // namespace
+
+std::string Window2D::input_at(const char* channel) const {
+  return std::string("[") + channel + ", " + axis_position(stride_h, pad_h, "i", "u") + ", " +
+         axis_position(stride_w, pad_w, "j", "v") + "]";
+}
+
+std::string Window2D::taps() const {
+  return "u < " + std::to_string(kernel_h) + ", v < " + std::to_string(kernel_w);
+}
+
 void require_sane_work(double multiply_adds, const char* op) {
   if (multiply_adds <= kMaxWork) return;
   char text[160];

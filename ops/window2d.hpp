@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 namespace gradflow::builtin {
 
@@ -30,6 +31,10 @@ struct Window2D {
       for (int64_t p = begin; p < end; ++p) body(p);
     });
   }
+  // For `graph-runner explain`: the input position [channel, s i + u - p, s j + v - p] that tap
+  // (u, v) of output position (i, j) reads, with this window's numbers, and the tap ranges.
+  std::string input_at(const char* channel) const;
+  std::string taps() const;
   // The host allocates every view; a mismatch would be a host bug, cheaper to report than to
   // read out of bounds. y has `out_channels` channels of [H', W'].
   void check_views(const View& x, const View& y, int64_t out_channels, const char* op) const;

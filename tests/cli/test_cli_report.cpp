@@ -136,6 +136,23 @@ TEST_CASE("explain prints each node's forward and backward formulas", "[cli][exp
   CHECK_THAT(r.out, Contains("∂L/∂logits += ∂L/∂loss (yhat Σ_i y_i − y) / B"));
 }
 
+TEST_CASE("explain gives every node of every shipped graph its formulas", "[cli][explain]") {
+  for (const auto& entry : std::filesystem::directory_iterator(source_path("graphs"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    ProcessResult r = run_runner({"explain", entry.path().string()});
+    INFO(entry.path() << "\n" << r.status_text() << "\n" << r.err << r.out);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("no formula declared") == std::string::npos);
+  }
+  // The window's numbers in the index: LeNet's first convolution pads by 2, its pools stride 2.
+  ProcessResult cnn = run_runner({"explain", source_path("graphs/mnist_cnn.yaml")});
+  REQUIRE(cnn.exit_code == 0);
+  CHECK_THAT(cnn.out, Contains("conv1[o, i, j] = Σ over c and u < 5, v < 5 of "
+                               "conv1.weight[o, c, u, v] · x[c, i+u−2, j+v−2] + conv1.bias[o]"));
+  CHECK_THAT(cnn.out, Contains("pool1[c, i, j] = max over u < 2, v < 2 of relu1[c, 2i+u, 2j+v]"));
+  CHECK_THAT(cnn.out, Contains("shaped back to B×16×5×5"));
+}
+
 TEST_CASE("train --set changes the graph file's values and records them", "[cli][set]") {
   TempDir tmp;
   const std::string dir = train_circles(
