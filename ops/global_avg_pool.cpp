@@ -79,8 +79,8 @@ class GlobalAvgPool final : public Op {
 
   void explain(Explain& e) const {
     const std::string n = std::to_string(positions_);
-    e.forward("{out}[c] = (1/" + n + ") Σ over i, j of {x}[c, i, j]");
-    e.input_grad(0, "{grad x}[c, i, j] += {grad out}[c] / " + n);
+    e.forward("{out}[c] = (1/" + n + ") Σ {x}[c, …], over the " + n + " values of channel c");
+    e.input_grad(0, "{grad x}[c, …] += {grad out}[c] / " + n);
   }
 
   void forward(const ForwardContext& c) override {

@@ -55,6 +55,7 @@ class RBFFeatures : public gradflow::Op {
   void backward(const gradflow::BackwardContext& c) override;
   // Gemm with the fixed W and b as constants, Cos, Mul by sqrt(2/D).
   void onnx_export(gradflow::OnnxExport& ex) const;
+  void explain(gradflow::Explain& e) const;
 
  private:
   double phase(const float* x, int64_t k) const;
@@ -82,6 +83,7 @@ class PolyFeatures : public gradflow::Op {
   void backward(const gradflow::BackwardContext& c) override;
   // A column of ones padded on, every monomial's factors gathered from it, their product.
   void onnx_export(gradflow::OnnxExport& ex) const;
+  void explain(gradflow::Explain& e) const;
 
   int64_t features() const { return static_cast<int64_t>(degree_of_.size()); }
 

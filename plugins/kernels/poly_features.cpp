@@ -119,4 +119,13 @@ void PolyFeatures::onnx_export(gradflow::OnnxExport& ex) const {
   ex.add("ReduceProd", {factors}, {ex.output()}, {{"axes", {2}}, {"keepdims", 0}});
 }
 
+void PolyFeatures::explain(gradflow::Explain& e) const {
+  const std::string d = std::to_string(degree_);
+  e.forward("{out} = the " + std::to_string(features()) + " monomials m_k of degree 1 to " + d +
+            " of {x}'s coordinates, by degree (x1, x2, x1², x1 x2, x2², ... for two inputs)");
+  e.input_grad(0,
+               "{grad x}[j] += Σ over k of {grad out}[k] ∂m_k/∂x_j, where m_k = x_j^e r gives "
+               "∂m_k/∂x_j = e x_j^(e−1) r");
+}
+
 }  // namespace gradflow_kernels
