@@ -19,7 +19,7 @@ int g_zero = 0;  // not const: the compiler must not see the division by zero co
 
 // The faults must reach the kernel as faults even in a sanitizer build (tools/sanitize.sh),
 // where UBSan would otherwise report the null store and the division first and exit.
-#define GRADFLOW_REAL_FAULT __attribute__((no_sanitize("address,undefined")))
+#define GRADFLOW_REAL_FAULT __attribute__((no_sanitize("address", "undefined")))
 
 // Recursion without end (the bound is never reached): the handler must run on its own stack
 // to report it.
