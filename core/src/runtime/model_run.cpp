@@ -4,6 +4,7 @@
 #include <gradflow/random.hpp>
 
 #include "runtime/op_calls.hpp"
+#include "runtime/threads.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -58,6 +59,7 @@ void Model::time_nodes(NodeTimes* times) {
 
 void Model::forward(int64_t batch, Pass pass) {
   pass_ = pass;
+  set_blas_threads_for_rows(batch);
   for (size_t k = 0; k < nodes_.size(); ++k) {
     PlannedNode& node = nodes_[k];
     NodeClock clock(node_times_ ? &node_times_->forward[k] : nullptr);
@@ -84,6 +86,7 @@ void Model::clear_gradients(int64_t batch) {
 }
 
 void Model::backward(int64_t batch) {
+  set_blas_threads_for_rows(batch);
   clear_gradients(batch);
   for (auto [v, weight] : losses_)
     if (values_[v].needs_grad) values_[v].grad.data()[0] += static_cast<float>(weight);

@@ -25,4 +25,9 @@ int thread_limit() {
   return g_limit.load(std::memory_order_relaxed);
 }
 
+void set_blas_threads_for_rows(int64_t rows) {
+  const int threads = rows >= kRowsToSplitProducts ? thread_limit() : 1;
+  if (openblas_get_num_threads() != threads) openblas_set_num_threads(threads);
+}
+
 }  // namespace gradflow
