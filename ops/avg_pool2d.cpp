@@ -57,7 +57,7 @@ class AvgPool2D final : public Op {
                               ? std::to_string(w_.kernel_area())
                               : "the number of window (i, j)'s values inside the image";
     e.forward("{out}[c, i, j] = (1/n) Σ over " + w_.taps() + " of {x}" + at + ", n = " + n +
-              (w_.pad_h > 0 || w_.pad_w > 0 ? "; {x} is 0 in the padding" : ""));
+              w_.padding_note());
     e.input_grad(0, "{grad x}" + at + " += {grad out}[c, i, j] / n, for every i, j, u, v");
   }
 

@@ -4,7 +4,6 @@
 #include <gradflow/op.hpp>
 
 #include <cmath>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -127,13 +126,12 @@ class BatchNorm final : public Op {
   static bool onnx_import(OnnxImport& im) { return import_batch_normalization(im); }
 
   void explain(Explain& e) const {
-    std::ostringstream eps;
-    eps << eps_;
+    const std::string eps = shortest_decimal(eps_);
     const std::string over = positions_ > 1 ? "the batch and the positions" : "the batch";
-    e.forward("x̂ = ({x} − μ) / √(σ² + " + eps.str() + "), {out} = {weight} ⊙ x̂ + {bias}, per " +
+    e.forward("x̂ = ({x} − μ) / √(σ² + " + eps + "), {out} = {weight} ⊙ x̂ + {bias}, per " +
               "channel; μ, σ² = mean and variance over " + over +
               " in training, the running statistics in evaluation");
-    e.input_grad(0, "{grad x} += {weight} / √(σ² + " + eps.str() +
+    e.input_grad(0, "{grad x} += {weight} / √(σ² + " + eps +
                         ") ⊙ ({grad out} − mean({grad out}) − " +
                         "x̂ ⊙ mean({grad out} ⊙ x̂)), means per channel over " + over);
     e.param_grad(0, "{grad weight} += Σ over " + over + " of {grad out} ⊙ x̂");

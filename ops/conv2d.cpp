@@ -145,9 +145,8 @@ class Conv2D final : public Op {
 
   void explain(Explain& e) const {
     const std::string at = w_.input_at("c");
-    const std::string outside = w_.pad_h > 0 || w_.pad_w > 0 ? "; {x} is 0 in the padding" : "";
     e.forward("{out}[o, i, j] = Σ over c and " + w_.taps() + " of {weight}[o, c, u, v] · {x}" + at +
-              (has_bias_ ? " + {bias}[o]" : "") + outside);
+              (has_bias_ ? " + {bias}[o]" : "") + w_.padding_note());
     e.input_grad(0, "{grad x}" + at + " += Σ over o of {weight}[o, c, u, v] · {grad out}[o, i, j]" +
                         ", for every i, j, u, v");
     e.param_grad(

@@ -4,7 +4,6 @@
 #include <gradflow/op.hpp>
 
 #include <cmath>
-#include <sstream>
 #include <string>
 
 namespace gradflow::builtin {
@@ -68,11 +67,10 @@ class Dropout final : public Op {
   static bool onnx_import(OnnxImport& im) { return import_dropout(im); }
 
   void explain(Explain& e) const {
-    std::ostringstream p;
-    p << p_;
-    e.forward("{out} = {x} ⊙ m / (1 − " + p.str() + ") in training, m a new mask each step (each " +
-              "entry 1 with probability 1 − " + p.str() + ", else 0); {out} = {x} in evaluation");
-    e.input_grad(0, "{grad x} += {grad out} ⊙ m / (1 − " + p.str() + "), with the step's mask m");
+    const std::string p = shortest_decimal(p_);
+    e.forward("{out} = {x} ⊙ m / (1 − " + p + ") in training, m a new mask each step (each " +
+              "entry 1 with probability 1 − " + p + ", else 0); {out} = {x} in evaluation");
+    e.input_grad(0, "{grad x} += {grad out} ⊙ m / (1 − " + p + "), with the step's mask m");
   }
 
   explicit Dropout(double p)

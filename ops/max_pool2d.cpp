@@ -46,7 +46,7 @@ class MaxPool2D final : public Op {
 
   explicit MaxPool2D(const Window2D& w)
       : w_(w),
-        padded_(w.pad_h > 0 || w.pad_w > 0),
+        padded_(w.padded()),
         pairs_(!padded_ && w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 &&
                w.stride_w == 2) {}
 

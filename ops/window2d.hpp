@@ -35,6 +35,9 @@ struct Window2D {
   // (u, v) of output position (i, j) reads, with this window's numbers, and the tap ranges.
   std::string input_at(const char* channel) const;
   std::string taps() const;
+  bool padded() const { return pad_h > 0 || pad_w > 0; }
+  // "; {x} is 0 in the padding" when there is padding.
+  std::string padding_note() const { return padded() ? "; {x} is 0 in the padding" : ""; }
   // The host allocates every view; a mismatch would be a host bug, cheaper to report than to
   // read out of bounds. y has `out_channels` channels of [H', W'].
   void check_views(const View& x, const View& y, int64_t out_channels, const char* op) const;

@@ -133,12 +133,11 @@ void RBFFeatures::onnx_export(gradflow::OnnxExport& ex) const {
 }
 
 void RBFFeatures::explain(gradflow::Explain& e) const {
-  std::ostringstream gamma;
-  gamma << gamma_;
+  const std::string gamma = gradflow::shortest_decimal(gamma_);
   const std::string d = std::to_string(features_);
   e.forward("{out}[k] = √(2/" + d + ") cos(w_k · {x} + b_k), k < " + d +
-            ", with w_k ~ N(0, 2γ) and b_k ~ U(0, 2π) drawn once from the seed (γ = " +
-            gamma.str() + "): {out} · {out}' approximates exp(−γ |{x} − {x}'|²)");
+            ", with w_k ~ N(0, 2γ) and b_k ~ U(0, 2π) drawn once from the seed (γ = " + gamma +
+            "): {out} · {out}' approximates exp(−γ |{x} − {x}'|²)");
   e.input_grad(0, "{grad x} += Σ over k of −√(2/" + d + ") sin(w_k · {x} + b_k) {grad out}[k] w_k");
 }
 

@@ -56,21 +56,6 @@ std::vector<NamedTensor> model_weights(const std::string& dir) {
   return decode_safetensors(read_file(path), path);
 }
 
-WeightGap weight_gap(const std::vector<NamedTensor>& a, const std::vector<NamedTensor>& b) {
-  if (a.size() != b.size()) throw std::runtime_error("the runs hold different tensors");
-  WeightGap gap;
-  for (size_t t = 0; t < a.size(); ++t) {
-    if (a[t].name != b[t].name || a[t].data.size() != b[t].data.size())
-      throw std::runtime_error("tensor " + a[t].name + " differs in name or size");
-    for (size_t i = 0; i < a[t].data.size(); ++i) {
-      gap.max_difference =
-          std::max(gap.max_difference, std::abs(double{a[t].data[i]} - double{b[t].data[i]}));
-      gap.max_magnitude = std::max(gap.max_magnitude, std::abs(double{a[t].data[i]}));
-    }
-  }
-  return gap;
-}
-
 int occurrences(const std::string& text, const std::string& what) {
   int n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;

@@ -5,6 +5,7 @@
 #include <gradflow/safetensors.hpp>
 
 #include "cli/process.hpp"
+#include "support/weight_gap.hpp"
 
 #include <chrono>
 #include <string>
@@ -24,13 +25,6 @@ std::string fresh_dir(const std::string& name);
 
 // model.safetensors of a run folder, by tensor name.
 std::vector<NamedTensor> model_weights(const std::string& dir);
-
-// max |a - b| over every weight of two runs of the same graph, and the largest |a|.
-struct WeightGap {
-  double max_difference = 0;
-  double max_magnitude = 0;
-};
-WeightGap weight_gap(const std::vector<NamedTensor>& a, const std::vector<NamedTensor>& b);
 
 // The number of times `what` occurs in `text`.
 int occurrences(const std::string& text, const std::string& what);

@@ -98,7 +98,7 @@ long steady_state_allocations(const Case& optimizer, int threads, bool shuffled,
 
 // The graph with every image op, on IDX bytes, in training mode (dropout masks, batch
 // statistics, kept convolution columns) with evaluation passes in between, as the trainer runs.
-long image_graph_allocations(const std::string& optimizer_name) {
+long image_graph_allocations(const std::string& optimizer_name, int threads) {
   TempDir dir;
   auto registry = builtin_registry();
   GraphSpec spec = parse_graph(every_image_op_graph(write_image_data(dir)), "inline.yaml");
@@ -106,6 +106,7 @@ long image_graph_allocations(const std::string& optimizer_name) {
   auto model = Model::plan(spec, *registry);
   const int64_t batch = 16;
   model->allocate(64);
+  model->set_threads(threads);
   auto bindings = bind_inputs(*model, data, spec.train.bind);
   model->init_parameters(1);
   OptimizerSpec optimizer_spec = spec.train.optimizer;
@@ -136,10 +137,16 @@ TEST_CASE("a steady-state training step of an image graph allocates nothing", "[
     WARN("allocation counting is off under sanitizers");
     return;
   }
-  for (const char* optimizer : {"sgd", "adam"}) {
-    INFO("optimizer " << optimizer);
-    CHECK(image_graph_allocations(optimizer) == 0);
+  // Two threads: Conv2D's per-sample products and the pools run on the pool, with OpenBLAS
+  // on one thread inside, and the evaluation chunks of 64 rows split their products.
+  for (int threads : {1, 2}) {
+    set_thread_count(threads);  // starts the pool's workers: allowed, outside the steps
+    for (const char* optimizer : {"sgd", "adam"}) {
+      INFO("optimizer " << optimizer << ", " << threads << " thread(s)");
+      CHECK(image_graph_allocations(optimizer, threads) == 0);
+    }
   }
+  set_thread_count(1);
 }
 
 TEST_CASE("a steady-state training step allocates nothing", "[model][alloc]") {

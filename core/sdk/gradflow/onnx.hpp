@@ -344,6 +344,12 @@ std::string shortest_decimal(double value, Same&& same) {
   return text;
 }
 
+// The shortest decimal text that reads back as exactly `value` (0.25, 1e-05), for messages and
+// formulas.
+inline std::string shortest_decimal(double value) {
+  return shortest_decimal(value, [value](double d) { return d == value; });
+}
+
 inline void OnnxImport::set_float32(const char* key, float value) {
   set(key, shortest_decimal(value, [value](double d) { return static_cast<float>(d) == value; }));
 }
